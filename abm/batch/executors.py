@@ -1,0 +1,346 @@
+"""Executors: where the runs of a batch execute (DESIGN.md §9). No home-made scheduler.
+
+All executors share one shape (:class:`Executor`): a context manager with ``workers`` (parallel
+slots), ``description``, and :meth:`Executor.imap_unordered`, which keeps at most ``window``
+tasks in flight and yields ``(task, result_or_exception)`` as they complete — so the caller
+can write each result as it arrives and memory stays flat in the number of tasks. A task
+function should catch its own exceptions (:func:`abm.batch.worker.run_task` does); what comes
+back as an exception here is infrastructure: a dead worker process, a lost Dask worker.
+
+* :class:`SerialExecutor` (``workers=0``): in this process, for debugging (``pdb`` works).
+* :class:`LocalExecutor` (default): ``concurrent.futures.ProcessPoolExecutor`` with an explicit
+  ``spawn`` start method. Why spawn: ``fork`` copies a parent that may hold threads (rich's
+  refresh thread, BLAS pools, Dask) and can deadlock; ``import mesa`` already switches the
+  start method globally, so being explicit makes the behaviour independent of import order;
+  and spawn is the one method that works the same on Linux, macOS and Windows. The price, a
+  fresh interpreter per worker (about a second of imports), is paid once per worker, not per
+  run. Workers get one native thread each (``OMP_NUM_THREADS=1`` & co., set before numpy is
+  imported) so N workers use N cores. A worker that dies (segfault, out of memory) breaks the
+  pool: its in-flight tasks come back as exceptions and a fresh pool takes the remaining ones.
+* :class:`DaskExecutor`: ``distributed.Client`` on a running scheduler (``tcp://host:8786``)
+  or on a ``LocalCluster`` (``"local"``), tasks via ``client.submit`` / ``as_completed``.
+
+Running on a cluster
+--------------------
+Start a scheduler and workers (same Python environment, ``abm`` installed, and for a user
+model a shared folder or the model installed)::
+
+    dask scheduler --port 8786                                    # on the head node
+    dask worker tcp://HEAD:8786 --nworkers 16 --nthreads 1        # on every compute node
+    abm batch study.toml --scheduler tcp://HEAD:8786
+
+On SLURM, ``dask-jobqueue`` submits the workers as jobs::
+
+    from dask_jobqueue import SLURMCluster
+    cluster = SLURMCluster(cores=16, processes=16, memory="64GB", walltime="02:00:00")
+    cluster.scale(jobs=4)
+    print(cluster.scheduler_address)          # pass to abm batch --scheduler
+
+Use ``--nthreads 1`` (one process per core): runs are CPU-bound Python, so threads in one
+worker process would contend for the GIL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol, Self, TypeVar
+
+from abm.batch.worker import THREAD_ENV, init_worker, warm_up
+from abm.errors import UserInputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: The start method of local worker processes (see the module docstring).
+START_METHOD = "spawn"
+
+
+def default_workers() -> int:
+    """CPU cores available to this process."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+class Executor(Protocol):
+    """What the batch runner needs from an executor."""
+
+    workers: int
+    description: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def imap_unordered(
+        self, fn: Callable[[T], R], tasks: Iterable[T], *, window: int | None = None
+    ) -> Iterator[tuple[T, R | BaseException]]: ...
+
+
+class SerialExecutor:
+    """Run tasks one after another in this process (``--workers 0``: debugging)."""
+
+    def __init__(self) -> None:
+        self.workers = 1
+        self.description = "in-process (serial)"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def imap_unordered(
+        self, fn: Callable[[T], R], tasks: Iterable[T], *, window: int | None = None
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        for task in tasks:
+            try:
+                yield task, fn(task)
+            except Exception as exc:  # noqa: BLE001 - reported per task, like the pools
+                yield task, exc
+
+
+class LocalExecutor:
+    """A pool of ``workers`` spawned processes on this machine.
+
+    Parameters
+    ----------
+    workers
+        Number of worker processes (default: the cores available).
+    model, sys_path
+        Imported in every worker before the first task (so a broken model fails fast and
+        import time is not charged to the first runs).
+    """
+
+    def __init__(
+        self, workers: int | None = None, *, model: str = "abm", sys_path: tuple[str, ...] = ()
+    ) -> None:
+        self.workers = int(workers) if workers else default_workers()
+        self.model = model
+        self.sys_path = tuple(sys_path)
+        self.description = f"local process pool ({self.workers} workers, {START_METHOD})"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context(START_METHOD)
+        saved = {k: os.environ.get(k) for k in THREAD_ENV}
+        # The spawned interpreters inherit os.environ at start: cap their native thread pools.
+        for key in THREAD_ENV:
+            os.environ.setdefault(key, "1")
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=ctx,
+                initializer=init_worker,
+                initargs=(self.sys_path,),
+            )
+            # Start every worker now, with the environment above, and import the model there.
+            futures = [pool.submit(warm_up, self.model, self.sys_path) for _ in range(self.workers)]
+            wait(futures)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        return pool
+
+    def __enter__(self) -> Self:
+        self._pool = self._start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def imap_unordered(
+        self, fn: Callable[[T], R], tasks: Iterable[T], *, window: int | None = None
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        window = window or 2 * self.workers + 2
+        if self._pool is None:
+            self._pool = self._start()
+        pending: dict[Future[R], T] = {}
+        it = iter(tasks)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                try:
+                    task = next(it)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[self._pool.submit(fn, task)] = task
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                task = pending.pop(fut)
+                exc = fut.exception()
+                if exc is None:
+                    yield task, fut.result()
+                else:
+                    broken = broken or isinstance(exc, BrokenProcessPool)
+                    yield task, exc
+            if broken:
+                # A worker died: every task still in the pool is lost with it. Report them
+                # and carry on with a fresh pool.
+                for fut, task in list(pending.items()):
+                    yield task, BrokenProcessPool("a worker process died during the run")
+                pending.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._start()
+
+
+class DaskExecutor:
+    """Tasks on a Dask cluster: a running scheduler (``tcp://host:port``) or ``"local"``.
+
+    Parameters
+    ----------
+    scheduler
+        ``"local"`` starts a ``LocalCluster`` of ``workers`` single-threaded processes (default:
+        the cores available); otherwise the address of a running scheduler.
+    workers
+        Only for ``"local"``.
+    wait_s
+        How long to wait for the first worker to connect to a remote scheduler.
+    """
+
+    def __init__(
+        self, scheduler: str, *, workers: int | None = None, wait_s: float = 60.0
+    ) -> None:
+        scheduler = scheduler.strip()
+        if scheduler != "local" and "://" not in scheduler:
+            raise UserInputError(
+                f"--scheduler {scheduler!r}: give 'local' or an address like "
+                "tcp://host:8786",
+                source="command line",
+            )
+        self.scheduler = scheduler
+        self.n_local = int(workers) if workers else default_workers()
+        self.wait_s = wait_s
+        self.workers = 0
+        self.description = ""
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> Self:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler == "local":
+            self._cluster = LocalCluster(
+                n_workers=self.n_local,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            self._client = Client(self._cluster)
+            where = f"Dask LocalCluster at {self._cluster.scheduler_address}"
+        else:
+            try:
+                self._client = Client(self.scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise UserInputError(
+                    f"--scheduler: cannot reach the Dask scheduler at {self.scheduler} ({exc})",
+                    source="command line",
+                ) from None
+            try:
+                self._client.wait_for_workers(1, timeout=self.wait_s)
+            except TimeoutError:
+                self._client.close()
+                raise UserInputError(
+                    f"--scheduler: no Dask worker connected to {self.scheduler} within "
+                    f"{self.wait_s:.0f} s (start some with `dask worker {self.scheduler}`)",
+                    source="command line",
+                ) from None
+            where = f"Dask scheduler {self.scheduler}"
+        self.workers = self._threads()
+        self.description = f"{where} ({self.workers} worker threads)"
+        return self
+
+    def _threads(self) -> int:
+        info = self._client.scheduler_info(n_workers=-1)
+        return sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values()) or 1
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def imap_unordered(
+        self, fn: Callable[[T], R], tasks: Iterable[T], *, window: int | None = None
+    ) -> Iterator[tuple[T, R | BaseException]]:
+        from distributed import as_completed
+
+        client = self._client
+        it = iter(tasks)
+        pending: dict[Any, T] = {}
+        seq = 0
+        last_check = time.monotonic()
+
+        def submit(task: T) -> Any:
+            nonlocal seq
+            seq += 1
+            key = f"abm-run-{getattr(task, 'run_id', seq)}-{os.getpid()}-{seq}"
+            fut = client.submit(fn, task, key=key, pure=False)
+            pending[fut] = task
+            return fut
+
+        first = [submit(t) for t in _take(it, window or 2 * self.workers + 2)]
+        if not first:
+            return
+        stream = as_completed(first)
+        for fut in stream:
+            task = pending.pop(fut)
+            try:
+                result = fut.result()
+            except Exception as exc:  # noqa: BLE001 - lost worker, pickling, cancellation
+                yield task, exc
+            else:
+                yield task, result
+            fut.release()
+            # The cluster can grow or shrink while we run: keep the window at 2x its threads.
+            if time.monotonic() - last_check > 5.0:
+                self.workers = self._threads()
+                last_check = time.monotonic()
+            target = window or 2 * self.workers + 2
+            for nxt in _take(it, max(0, target - len(pending))):
+                stream.add(submit(nxt))
+
+
+def _take(it: Iterator[T], n: int) -> list[T]:
+    out: list[T] = []
+    for _ in range(n):
+        try:
+            out.append(next(it))
+        except StopIteration:
+            break
+    return out
+
+
+def make_executor(
+    *, workers: int | None = None, scheduler: str | None = None, model: str = "abm",
+    sys_path: tuple[str, ...] = (),
+) -> Executor:
+    """The executor for ``--workers N`` / ``--scheduler ADDRESS`` (``workers=0``: serial)."""
+    if workers is not None and scheduler is not None:
+        raise UserInputError("use either --workers or --scheduler, not both", source="command line")
+    if workers is not None and workers < 0:
+        raise UserInputError(
+            f"--workers must be 0 (in-process) or more, got {workers}", source="command line"
+        )
+    if scheduler is not None:
+        return DaskExecutor(scheduler)
+    if workers == 0:
+        return SerialExecutor()
+    return LocalExecutor(workers, model=model, sys_path=sys_path)

@@ -1,0 +1,826 @@
+"""Study files (DESIGN.md §7a): schema, loading, validation and the run plan.
+
+A study is data: scenarios (levers) × design points (uncertainties) × replicates.
+:func:`load_study` reads and validates a TOML study completely before anything runs — the
+schema (pydantic, unknown keys rejected), names, the model reference, every parameter path
+(for ``model = "abm"`` through ``abm.scenario``), every scenario and the design's ranges —
+and returns a :class:`Study`, the run plan. Any problem raises
+:class:`abm.errors.UserInputError` with one line naming the file and the key.
+
+Keys (beyond DESIGN.md §7a)
+---------------------------
+``[experiment]``: ``name`` (letters, digits, ``-``, ``_``), ``replicates`` (≥ 1), ``seed``
+(root seed, ≥ 0), ``description``, ``model`` (``"abm"`` or ``"package.module:function"``; may
+also be given as ``[sensitivity].model``), ``save_timeseries`` and ``save_ledger`` (default
+true; turn off for very large batches that only need KPIs).
+
+``[base]`` and a scenario's ``set``: parameter paths → values; dotted keys may be written
+quoted (``"policy.subsidy_eur_per_ha" = 100``) or as TOML tables (``[base.policy]``).
+
+``[[scenarios]]``: ``name``, ``from`` (a built-in scenario or a scenario ``.toml`` relative to
+the study file; defaults to ``name`` when that is a built-in scenario), ``set``,
+``description``. Without any scenario there is one, named ``base``.
+
+``[design]``: see :mod:`abm.batch.designs`.
+
+Parameters of one run: the scenario's ``from`` ← ``[base]`` ← the scenario's ``set`` ← the
+design point (later wins). A path may not be both a scenario's ``set`` and a design
+parameter (a lever or an uncertainty, not both); ``seed`` may not be set at all (it comes from
+the replicate).
+
+Seeds and run ids
+-----------------
+Replicate ``r`` uses seed ``SeedSequence(root).spawn(R)[r]`` (as a 63-bit int), the same for
+every scenario and design point (common random numbers); a child of a ``SeedSequence`` does not
+depend on how many siblings are spawned, so adding replicates keeps the old seeds. Design
+sampling uses its own stream, ``SeedSequence([DESIGN_SEED_TAG, root])``, unless
+``[design].seed`` is given. Run ids are ``<scenario>-d<design point>-r<replicate>`` with zero
+padding (at least 4 and 3 digits): a function of the spec only, so any number of workers and
+any completion order gives the same tables.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import json
+import math
+import re
+import sys
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from abm.batch.worker import ABM_MODEL, Task
+from abm.errors import UserInputError
+
+#: Names that become folder names and run-id prefixes.
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+#: Tag mixed with the root seed for the design sampler's own stream ("DESI").
+DESIGN_SEED_TAG = 0x44455349
+#: Keys that make a table in ``[design.parameters]`` a distribution rather than a namespace.
+DIST_KEYS = frozenset(
+    {"dist", "low", "high", "mode", "mean", "sd", "mu", "sigma", "values", "integer"}
+)
+SAMPLED_METHODS = ("lhs", "sobol", "morris", "fast")
+MODEL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+# -- schema ------------------------------------------------------------------------------------
+
+
+def _name(value: str) -> str:
+    if not NAME_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not allowed: use 1-64 letters, digits, '-' and '_' "
+            "(first a letter or digit; no spaces, dots or slashes)"
+        )
+    return value
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, bool | int | float | str):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a finite number")
+        return value
+    raise ValueError(f"must be a number, string or boolean, got {type(value).__name__}")
+
+
+Name = Annotated[str, AfterValidator(_name)]
+Scalar = Annotated[Any, AfterValidator(_scalar)]
+
+
+def _flatten_paths(value: Any, prefix: str = "") -> Any:
+    """``{"policy": {"x": 1}}`` -> ``{"policy.x": 1}`` (TOML dotted keys become nested tables)."""
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if isinstance(item, Mapping):
+            out.update(_flatten_paths(item, path + "."))
+        else:
+            out[path] = item
+    return out
+
+
+def _flatten_design(value: Any, prefix: str = "") -> Any:
+    """Like :func:`_flatten_paths`, but a table with a distribution key is a leaf."""
+    if not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        path = f"{prefix}{key}"
+        if isinstance(item, Mapping) and not (DIST_KEYS & set(item)):
+            out.update(_flatten_design(item, path + "."))
+        else:
+            out[path] = item
+    return out
+
+
+Paths = Annotated[dict[str, Scalar], BeforeValidator(_flatten_paths)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+class ExperimentSpec(_Strict):
+    """``[experiment]``: name, replicates, root seed, model."""
+
+    name: Name
+    replicates: int = Field(1, ge=1, le=1_000_000)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    description: str = ""
+    model: str | None = None
+    save_timeseries: bool = True
+    save_ledger: bool = True
+
+
+class ScenarioSpec(_Strict):
+    """One ``[[scenarios]]`` entry: a named policy package (lever)."""
+
+    name: Name
+    from_: str | None = Field(None, alias="from")
+    set_: Paths = Field(default_factory=dict, alias="set")
+    description: str = ""
+
+
+def _uniform_pair(value: Any) -> Any:
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise ValueError(
+                f"give [low, high] or a table with dist and its arguments, got a list of "
+                f"{len(value)}"
+            )
+        return {"dist": "uniform", "low": value[0], "high": value[1]}
+    return value
+
+
+_DIST_ARGS = {
+    "uniform": (("low", "high"), ()),
+    "triangular": (("low", "mode", "high"), ()),
+    "normal": (("mean", "sd"), ("low", "high")),
+    "lognormal": (("mu", "sigma"), ()),
+}
+
+
+class ParamDist(_Strict):
+    """One uncertain parameter: ``[low, high]``, a distribution table, or ``values``.
+
+    ``dist`` is ``uniform`` (``low``, ``high``), ``triangular`` (``low``, ``mode``, ``high``),
+    ``normal`` (``mean``, ``sd``; optional ``low``/``high`` truncate it) or ``lognormal``
+    (``mu``, ``sigma`` of the underlying normal). ``values`` lists discrete levels (factorial
+    uses each; sampling methods pick them with equal probability). ``integer = true`` rounds
+    sampled values (automatic for integer parameters of the ``abm`` model).
+    """
+
+    dist: Literal["uniform", "triangular", "normal", "lognormal"] | None = None
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(None, gt=0)
+    mu: float | None = None
+    sigma: float | None = Field(None, gt=0)
+    values: list[Scalar] | None = Field(None, min_length=1)
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _arguments(self) -> ParamDist:
+        names = ("low", "high", "mode", "mean", "sd", "mu", "sigma")
+        given = {k for k in names if getattr(self, k) is not None}
+        if self.values is not None:
+            if self.dist is not None or given:
+                raise ValueError("give either values or a distribution, not both")
+            return self
+        dist = self.dist or "uniform"
+        required, optional = _DIST_ARGS[dist]
+        missing = [k for k in required if k not in given]
+        if missing:
+            raise ValueError(f"dist {dist!r} needs {', '.join(required)}; missing {missing[0]}")
+        extra = sorted(given - set(required) - set(optional))
+        if extra:
+            raise ValueError(
+                f"dist {dist!r} takes {', '.join(required + optional)}; not {extra[0]!r}"
+            )
+        for key in given:
+            if not math.isfinite(getattr(self, key)):
+                raise ValueError(f"{key} must be a finite number")
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if dist == "triangular":
+            if not (self.low or 0.0) <= (self.mode or 0.0) <= (self.high or 0.0):
+                raise ValueError(f"mode ({self.mode:g}) must lie within [low, high]")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``"values"`` or the distribution name."""
+        return "values" if self.values is not None else (self.dist or "uniform")
+
+    @property
+    def bounded(self) -> bool:
+        """Whether the support is a finite interval (or a finite set)."""
+        return self.kind in ("values", "uniform", "triangular") or (
+            self.kind == "normal" and self.low is not None and self.high is not None
+        )
+
+
+class DesignSpec(_Strict):
+    """``[design]``: how design points (uncertainties) are chosen; see :mod:`abm.batch.designs`."""
+
+    method: Literal["factorial", "lhs", "sobol", "morris", "fast", "csv"]
+    n: int | None = Field(None, ge=1, le=10_000_000)
+    levels: int | None = Field(None, ge=2, le=1000)
+    second_order: bool | None = None
+    m: int | None = Field(None, ge=1, le=100)
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    file: str | None = None
+    parameters: Annotated[
+        dict[str, Annotated[ParamDist, BeforeValidator(_uniform_pair)]],
+        BeforeValidator(_flatten_design),
+    ] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _method_keys(self) -> DesignSpec:
+        method = self.method
+        if method in SAMPLED_METHODS and self.n is None:
+            raise ValueError(f"method {method!r} needs n (number of samples)")
+        if method in ("factorial", "csv") and self.n is not None:
+            raise ValueError(f"n is not used by method {method!r}; remove it")
+        if method == "csv":
+            if self.file is None:
+                raise ValueError("method 'csv' needs file = 'points.csv' (one column per path)")
+            if self.parameters:
+                raise ValueError("method 'csv' takes its parameters from the file's columns")
+        else:
+            if self.file is not None:
+                raise ValueError(f"file is only used by method 'csv', not {method!r}")
+            if not self.parameters:
+                raise ValueError(f"method {method!r} needs [design.parameters]")
+        if self.levels is not None and method not in ("factorial", "morris"):
+            raise ValueError(f"levels is used by factorial and morris, not {method!r}")
+        if self.second_order is not None and method != "sobol":
+            raise ValueError(f"second_order is used by sobol, not {method!r}")
+        if self.m is not None and method != "fast":
+            raise ValueError(f"m is used by fast, not {method!r}")
+        if method == "sobol" and self.n is not None and self.n & (self.n - 1):
+            lo = 1 << (self.n.bit_length() - 1)
+            raise ValueError(f"sobol needs n a power of 2 (e.g. {lo} or {2 * lo}), got {self.n}")
+        if method == "fast" and self.n is not None and self.n <= 4 * (self.m or 4) ** 2:
+            raise ValueError(f"fast needs n > 4·m² = {4 * (self.m or 4) ** 2}, got {self.n}")
+        if method == "factorial":
+            for path, dist in self.parameters.items():
+                if dist.kind not in ("uniform", "values"):
+                    raise ValueError(
+                        f"factorial takes [low, high] (with levels) or values for {path!r}, "
+                        f"not dist {dist.kind!r}"
+                    )
+        if method == "morris":
+            for path, dist in self.parameters.items():
+                if not dist.bounded:
+                    raise ValueError(
+                        f"morris samples the edges of each range; {path!r} (dist "
+                        f"{dist.kind!r}) has none: give low and high or use uniform"
+                    )
+        return self
+
+
+class StudySpec(_Strict):
+    """A whole study file. ``[sensitivity]``, ``[calibration]``, ``[[targets]]`` are kept for
+    ``abm sensitivity`` / ``abm calibrate`` and not read by ``abm batch``."""
+
+    experiment: ExperimentSpec
+    base: Paths = Field(default_factory=dict)
+    scenarios: list[ScenarioSpec] = Field(default_factory=list)
+    design: DesignSpec | None = None
+    sensitivity: dict[str, Any] | None = None
+    calibration: dict[str, Any] | None = None
+    targets: list[dict[str, Any]] | None = None
+
+    @field_validator("scenarios")
+    @classmethod
+    def _unique(cls, scenarios: list[ScenarioSpec]) -> list[ScenarioSpec]:
+        seen: set[str] = set()
+        for sc in scenarios:
+            if sc.name in seen:
+                raise ValueError(f"two scenarios are named {sc.name!r}; names must be unique")
+            seen.add(sc.name)
+        return scenarios
+
+
+# -- pydantic errors as one line -----------------------------------------------------------------
+
+_SECTION_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
+    (): StudySpec,
+    ("experiment",): ExperimentSpec,
+    ("scenarios", "#"): ScenarioSpec,
+    ("design",): DesignSpec,
+    ("design", "parameters", "*"): ParamDist,
+}
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            parts.append(f"[{item + 1}]")
+        elif (i > 0 and loc[i - 1] in ("parameters", "base", "set")) or "." in str(item):
+            parts.append(f'."{item}"' if parts else f'"{item}"')
+        else:
+            parts.append(f".{item}" if parts else str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    shape = tuple(
+        "#" if isinstance(x, int) else ("*" if i == 2 and loc[:2] == ("design", "parameters") else x)
+        for i, x in enumerate(loc)
+    )
+    return _SECTION_MODELS.get(shape)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """The first error of a pydantic ``ValidationError`` as one line: key, problem, allowed."""
+    errors = exc.errors(include_url=False)
+    # An unknown key explains a "missing" one (a typo), so report it first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+    msg = str(err["msg"])
+    if err["type"] == "extra_forbidden":
+        model = _section_model(loc[:-1])
+        section = _key(loc[:-1]) if loc[:-1] else "the top level"
+        allowed = ""
+        if model is not None:
+            names = [f.alias or n for n, f in model.model_fields.items()]
+            allowed = f"; allowed: {', '.join(names)}"
+        return f"unknown key {loc[-1]!r} in {section}{allowed}"
+    if err["type"] == "missing":
+        return f"missing key {_key(loc)}"
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if err["type"] in ("value_error", "assertion_error"):
+        return f"{_key(loc)}: {msg}"
+    return f"{_key(loc)}: {msg} (got {err.get('input')!r})"
+
+
+# -- seeds -------------------------------------------------------------------------------------
+
+
+def replicate_seeds(root: int, n: int) -> list[int]:
+    """Seeds of replicates ``0..n-1``: ``SeedSequence(root).spawn(n)``, each as a 63-bit int."""
+    children = np.random.SeedSequence(root).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+
+
+def design_seed(root: int) -> int:
+    """Seed of the design sampler: a stream independent of the replicate seeds (32-bit)."""
+    return int(np.random.SeedSequence([DESIGN_SEED_TAG, root]).generate_state(1)[0])
+
+
+# -- the plan ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    """A scenario ready to run: where its parameters come from, and its overrides."""
+
+    name: str
+    source: str | None
+    overrides: dict[str, Any]
+    description: str = ""
+
+
+@dataclass
+class Study:
+    """A validated study: the complete, deterministic plan of a batch.
+
+    Attributes
+    ----------
+    path
+        The study file.
+    spec
+        The parsed file.
+    model
+        ``"abm"`` or ``"package.module:function"``.
+    scenarios
+        One :class:`ScenarioPlan` per scenario, in file order.
+    design
+        One row per design point, one column per design parameter (one row, no columns
+        without ``[design]``).
+    seeds
+        Replicate seeds (common random numbers).
+    columns
+        ``(path, type)`` of every varied parameter: the parameter columns of ``runs``.
+    sys_path
+        Folders the workers append to ``sys.path`` for a user model.
+    resolved
+        For ``model = "abm"``: every scenario's resolved parameters (flat path -> value).
+    """
+
+    path: Path
+    spec: StudySpec
+    model: str
+    scenarios: list[ScenarioPlan]
+    design: pd.DataFrame
+    seeds: list[int]
+    columns: tuple[tuple[str, str], ...]
+    sys_path: tuple[str, ...] = ()
+    resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The experiment name (names the default results folder)."""
+        return self.spec.experiment.name
+
+    @property
+    def n_runs(self) -> int:
+        """Scenarios × design points × replicates."""
+        return len(self.scenarios) * len(self.design) * len(self.seeds)
+
+    def run_id(self, scenario: str, design_point: int, replicate: int) -> str:
+        """``<scenario>-d<design point>-r<replicate>``, zero padded."""
+        dw = max(4, len(str(len(self.design) - 1)))
+        rw = max(3, len(str(len(self.seeds) - 1)))
+        return f"{scenario}-d{design_point:0{dw}d}-r{replicate:0{rw}d}"
+
+    def tasks(self, skip: set[str] | frozenset[str] = frozenset()) -> Iterator[Task]:
+        """Every run not in ``skip``, generated lazily, replicate-major.
+
+        Replicate-major order (all scenarios and design points of replicate 0, then of
+        replicate 1, ...) means a batch stopped early has balanced replicates per scenario.
+        """
+        points = self.design.to_dict("records")
+        exp = self.spec.experiment
+        for r, seed in enumerate(self.seeds):
+            for sc in self.scenarios:
+                for d, point in enumerate(points):
+                    run_id = self.run_id(sc.name, d, r)
+                    if run_id in skip:
+                        continue
+                    yield Task(
+                        run_id=run_id,
+                        scenario=sc.name,
+                        scenario_from=sc.source,
+                        design_point=d,
+                        replicate=r,
+                        seed=seed,
+                        overrides={**sc.overrides, **_native(point)},
+                        model=self.model,
+                        sys_path=self.sys_path,
+                        columns=self.columns,
+                        save_timeseries=exp.save_timeseries,
+                        save_ledger=exp.save_ledger,
+                    )
+
+    def manifest_spec(self) -> dict[str, Any]:
+        """The resolved spec stored in the manifest; ``--resume`` requires it unchanged."""
+        study = self.spec.model_dump(
+            mode="json",
+            by_alias=True,
+            exclude_none=True,
+            exclude={"sensitivity", "calibration", "targets"},
+        )
+        csv = self.design.to_csv(index=False).encode()
+        spec = {
+            "study": study,
+            "model": self.model,
+            "scenarios": [
+                {"name": s.name, "from": s.source, "overrides": s.overrides}
+                for s in self.scenarios
+            ],
+            "design_points": len(self.design),
+            "design_sha256": hashlib.sha256(csv).hexdigest(),
+            "replicate_seeds": self.seeds,
+            "parameter_columns": [list(c) for c in self.columns],
+            "resolved_params": self.resolved,
+        }
+        return json.loads(json.dumps(spec, default=str))
+
+
+def _native(point: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in point.items():
+        out[str(key)] = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a TOML file; a missing or malformed file is a :class:`UserInputError`."""
+    if not path.is_file():
+        raise UserInputError("study file not found", source=str(path))
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserInputError(f"not valid TOML: {exc}", source=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"cannot read the file: {exc}", source=str(path)) from None
+
+
+def parse_study(data: Mapping[str, Any], source: str) -> StudySpec:
+    """Validate the study schema; the first problem becomes a one-line :class:`UserInputError`."""
+    try:
+        return StudySpec.model_validate(dict(data))
+    except ValidationError as exc:
+        raise UserInputError(format_validation_error(exc), source=source) from None
+
+
+def load_study(path: Path | str) -> Study:
+    """Read, validate and plan a study file; nothing runs and nothing is written.
+
+    Raises
+    ------
+    UserInputError
+        Naming the file and the key, for anything wrong in the file.
+    """
+    from abm.batch.designs import sample_design
+
+    path = Path(path)
+    source = str(path)
+    spec = parse_study(read_toml(path), source)
+    model = _model_ref(spec, source)
+    folder = path.resolve().parent
+    sys_path: tuple[str, ...] = ()
+    if model != ABM_MODEL:
+        sys_path = tuple(dict.fromkeys([str(folder), str(Path.cwd().resolve())]))
+        _import_model(model, sys_path, source)
+    conflicts = [
+        (sc.name, p) for sc in spec.scenarios for p in sc.set_ if spec.design and p in _design_paths(spec)
+    ]
+    if conflicts:
+        name, p = conflicts[0]
+        raise UserInputError(
+            f"design.parameters.{p!r} is also set by scenario {name!r}; a path is either a "
+            "lever (scenario set) or an uncertainty (design), not both",
+            source=source,
+        )
+    for where, paths in [("base", spec.base)] + [
+        (f"scenarios[{i + 1}].set", sc.set_) for i, sc in enumerate(spec.scenarios)
+    ]:
+        if "seed" in paths:
+            raise UserInputError(
+                f"{where}: 'seed' is set per replicate from experiment.seed; remove it",
+                source=source,
+            )
+    if spec.design is not None and "seed" in spec.design.parameters:
+        raise UserInputError(
+            "design.parameters: 'seed' is set per replicate from experiment.seed; remove it",
+            source=source,
+        )
+
+    if model == ABM_MODEL:
+        checker = _AbmChecker(spec, folder, source)
+        scenarios = checker.scenarios()
+        int_paths = checker.int_paths()
+    else:
+        scenarios = _custom_scenarios(spec, source)
+        int_paths = set()
+    dseed = spec.design.seed if spec.design and spec.design.seed is not None else None
+    design = sample_design(
+        spec.design,
+        seed=design_seed(spec.experiment.seed) if dseed is None else dseed,
+        base_dir=folder,
+        integer_paths=int_paths,
+        source=source,
+    )
+    if model == ABM_MODEL:
+        checker.check_design(design, scenarios)
+        columns = checker.columns(scenarios, design)
+        resolved = checker.resolved
+    else:
+        columns = _custom_columns(spec, design)
+        resolved = {}
+    return Study(
+        path=path,
+        spec=spec,
+        model=model,
+        scenarios=scenarios,
+        design=design,
+        seeds=replicate_seeds(spec.experiment.seed, spec.experiment.replicates),
+        columns=columns,
+        sys_path=sys_path,
+        resolved=resolved,
+    )
+
+
+def _design_paths(spec: StudySpec) -> set[str]:
+    return set(spec.design.parameters) if spec.design else set()
+
+
+def _model_ref(spec: StudySpec, source: str) -> str:
+    model = spec.experiment.model
+    sens = (spec.sensitivity or {}).get("model")
+    if model is not None and sens is not None and model != sens:
+        raise UserInputError(
+            f"experiment.model ({model!r}) and sensitivity.model ({sens!r}) differ; give one",
+            source=source,
+        )
+    model = model or sens or ABM_MODEL
+    if not isinstance(model, str) or (model != ABM_MODEL and not MODEL_REF.match(model)):
+        raise UserInputError(
+            f"experiment.model: {model!r} is not 'abm' or 'package.module:function'",
+            source=source,
+        )
+    return model
+
+
+def _import_model(model: str, sys_path: tuple[str, ...], source: str) -> None:
+    for p in sys_path:
+        if p not in sys.path:
+            sys.path.append(p)
+    module_name, _, func_name = model.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the user's to fix
+        raise UserInputError(
+            f"experiment.model: cannot import {module_name!r} ({type(exc).__name__}: {exc}); "
+            "it must be importable from the study's folder, the current folder or the "
+            "environment",
+            source=source,
+        ) from None
+    if not callable(getattr(module, func_name, None)):
+        raise UserInputError(
+            f"experiment.model: {module_name!r} has no function {func_name!r}", source=source
+        )
+
+
+def _custom_scenarios(spec: StudySpec, source: str) -> list[ScenarioPlan]:
+    plans = []
+    for i, sc in enumerate(spec.scenarios):
+        if sc.from_ is not None:
+            raise UserInputError(
+                f"scenarios[{i + 1}].from: built-in scenarios need model = 'abm'; "
+                "use set for a user model",
+                source=source,
+            )
+        plans.append(ScenarioPlan(sc.name, None, {**spec.base, **sc.set_}, sc.description))
+    return plans or [ScenarioPlan("base", None, dict(spec.base))]
+
+
+def _kind(values: list[Any]) -> str:
+    values = [v for v in values if v is not None]
+    if values and all(isinstance(v, bool | np.bool_) for v in values):
+        return "bool"
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in values):
+        return "int"
+    if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values):
+        return "float"
+    return "str"
+
+
+def _custom_columns(spec: StudySpec, design: pd.DataFrame) -> tuple[tuple[str, str], ...]:
+    """Varied parameters of a user model: every path in a scenario's set, then the design's."""
+    cols: dict[str, str] = {}
+    set_paths = sorted({p for sc in spec.scenarios for p in sc.set_})
+    for p in set_paths:
+        vals = [sc.set_.get(p, spec.base.get(p)) for sc in spec.scenarios]
+        cols[p] = _kind(vals)
+    for p in design.columns:
+        vals = design[p].tolist()
+        cols[str(p)] = _kind([*vals, spec.base[p]] if p in spec.base else vals)
+    return tuple(cols.items())
+
+
+class _AbmChecker:
+    """Validation of a study against ``abm.scenario`` (paths, scenarios, ranges)."""
+
+    def __init__(self, spec: StudySpec, folder: Path, source: str) -> None:
+        from abm import scenario as sc
+
+        self.sc = sc
+        self.spec = spec
+        self.folder = folder
+        self.source = source
+        self.known = set(sc.param_paths())
+        self.builtins = dict(sc.builtin_scenarios())
+        self.defaults = dict(sc.flatten(sc.resolve_params()))
+        self.resolved: dict[str, dict[str, Any]] = {}
+
+    def path(self, path: str, where: str) -> None:
+        if path not in self.known:
+            close = difflib.get_close_matches(path, sorted(self.known), n=3)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise UserInputError(
+                f"{where}: unknown parameter path {path!r}{hint} (`abm params` lists them all)",
+                source=self.source,
+            )
+
+    def _from(self, i: int, sc: ScenarioSpec) -> str | None:
+        origin = sc.from_
+        if origin is None:
+            return sc.name if sc.name in self.builtins else None
+        if origin in self.builtins:
+            return origin
+        if origin.endswith(".toml"):
+            file = (self.folder / origin).resolve()
+            if not file.is_file():
+                raise UserInputError(
+                    f"scenarios[{i + 1}].from: scenario file {origin!r} not found next to the "
+                    "study file",
+                    source=self.source,
+                )
+            return str(file)
+        raise UserInputError(
+            f"scenarios[{i + 1}].from: unknown scenario {origin!r}; allowed: "
+            f"{', '.join(self.builtins)} or a scenario .toml file",
+            source=self.source,
+        )
+
+    def _resolve(self, origin: str | None, overrides: dict[str, Any], where: str) -> Any:
+        scenario: str | Path | None = origin
+        if origin is not None and origin.endswith(".toml"):
+            scenario = Path(origin)
+        return self.sc.resolve_params(scenario, overrides, source=f"{self.source}: {where}")
+
+    def scenarios(self) -> list[ScenarioPlan]:
+        for p in self.spec.base:
+            self.path(p, "base")
+        plans = []
+        entries = self.spec.scenarios or [ScenarioSpec(name="base")]
+        for i, sc in enumerate(entries):
+            for p in sc.set_:
+                self.path(p, f"scenarios[{i + 1}].set")
+            origin = self._from(i, sc)
+            overrides = {**self.spec.base, **sc.set_}
+            params = self._resolve(origin, overrides, f"scenario {sc.name!r}")
+            self.resolved[sc.name] = dict(self.sc.flatten(params))
+            plans.append(ScenarioPlan(sc.name, origin, overrides, sc.description))
+        return plans
+
+    def int_paths(self) -> set[str]:
+        design = self.spec.design
+        if design is None:
+            return set()
+        out = set()
+        for p, dist in design.parameters.items():
+            self.path(p, "design.parameters")
+            default = self.defaults.get(p)
+            if isinstance(default, bool | str) and dist.kind != "values":
+                raise UserInputError(
+                    f"design.parameters.{p!r}: a {type(default).__name__} parameter takes "
+                    "values = [...], not a range",
+                    source=self.source,
+                )
+            if isinstance(default, int) and not isinstance(default, bool):
+                out.add(p)
+        return out
+
+    def check_design(self, design: pd.DataFrame, scenarios: list[ScenarioPlan]) -> None:
+        """Every design column is a known path and its extreme (or every) value is in range."""
+        first = scenarios[0]
+        for p in design.columns:
+            self.path(str(p), "design")
+            col = design[p]
+            distinct = list(dict.fromkeys(col.tolist()))
+            probes = distinct if len(distinct) <= 16 else [col.min(), col.max()]
+            for value in probes:
+                value = value.item() if isinstance(value, np.generic) else value
+                self._resolve(
+                    first.source, {**first.overrides, str(p): value}, f"design parameter {p!r}"
+                )
+        if len(design.columns):
+            point = _native(design.iloc[0].to_dict())
+            self._resolve(first.source, {**first.overrides, **point}, "design point 0")
+
+    def columns(
+        self, scenarios: list[ScenarioPlan], design: pd.DataFrame
+    ) -> tuple[tuple[str, str], ...]:
+        """Paths whose resolved value differs between scenarios, then the design's paths."""
+        varied = []
+        names = [s.name for s in scenarios]
+        for p in self.defaults:
+            vals = [self.resolved[n].get(p) for n in names]
+            if any(v != vals[0] for v in vals[1:]):
+                varied.append(p)
+        varied += [str(p) for p in design.columns if p not in varied]
+        cols = []
+        for p in varied:
+            vals = [self.resolved[n].get(p) for n in names]
+            if p in design.columns:
+                vals += design[p].tolist()
+            default = self.defaults.get(p)
+            kind = _kind([default]) if default is not None else _kind(vals)
+            if kind == "int" and _kind(vals) == "float":
+                kind = "float"
+            cols.append((p, kind))
+        return tuple(cols)

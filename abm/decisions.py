@@ -1,0 +1,218 @@
+"""The farmer decision rule: a pure, vectorised function of arrays (no Mesa).
+
+Design (SCIENCE.md §6): a Theory-of-Planned-Behaviour intention combined with an economic logit
+shift, as a yearly hazard per farmer ``i`` and practice ``p``.
+
+Non-adopter (adoption hazard)::
+
+    V = alpha_p + w_economic * NB_new / 100            # expected net benefit, EUR/ha/yr
+          + w_attitude * (attitude - 0.5)              # TPB attitude
+          + w_norm * norm                              # TPB subjective norm: share of adopting peers
+          + w_control * (knowledge - complexity_p)     # TPB perceived behavioural control
+          - risk_aversion * sd / 100                   # risk against uncertain returns
+          - w_load * n_used                            # practices already in use: labour, attention
+          + duty_p                                     # obeying a mandate (or ban, negative)
+    P(adopt) = logistic(V)
+
+Adopter (dis-adoption hazard)::
+
+    W = gamma_p + w_economic * NB_keep / 100 + w_attitude * (attitude - 0.5) + w_norm * norm
+          + w_habit * min(years, 10) / 10 + duty_p
+    P(drop) = logistic(-W)
+
+Perceived control enters the intention to adopt only: once a farmer uses a practice, habit
+(years of use) stands for it.
+
+``NB_new`` includes the annualised establishment cost (the switching cost); ``NB_keep`` does not.
+The intercepts ``alpha_p`` and ``gamma_p`` are not free parameters: :func:`calibrate_intercepts`
+sets them at the start so that, with no new policy, the mean drop hazard of adopters equals the
+observed yearly dis-adoption rate and expected entries equal expected exits at the initial
+shares (a stationary baseline, as discrete-choice models calibrate alternative-specific constants
+to observed shares). Policies then move ``NB``; peers (``norm``) and learning (``knowledge``) make
+diffusion S-shaped; when payments stop ``NB_keep`` falls and farmers dis-adopt.
+
+References
+----------
+Kaufmann, Stagl & Franks (2009) Ecol. Econ. 68:2580, doi:10.1016/j.ecolecon.2009.04.001.
+Kuehne et al. (2017) Agric. Syst. 156:115 (ADOPT), doi:10.1016/j.agsy.2017.06.007.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Decision weights (units in :class:`abm.scenario.Farmer`)."""
+
+    w_economic: float
+    w_attitude: float
+    w_norm: float
+    w_control: float
+    w_habit: float
+    w_load: float
+
+
+def logistic(x: FloatArray) -> FloatArray:
+    """Numerically stable logistic function."""
+    out: FloatArray = 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+    return out
+
+
+def adoption_utility(
+    nb_new: FloatArray,
+    sd: FloatArray,
+    attitude: FloatArray,
+    norm: FloatArray,
+    knowledge: FloatArray,
+    complexity: FloatArray,
+    risk_aversion: FloatArray,
+    n_used: FloatArray,
+    duty: FloatArray,
+    w: Weights,
+) -> FloatArray:
+    """Utility of adopting, without the intercept; shapes broadcast to (N, P)."""
+    return (
+        w.w_economic * nb_new / 100.0
+        + w.w_attitude * (attitude[:, None] - 0.5)
+        + w.w_norm * norm
+        + w.w_control * (knowledge - complexity[None, :])
+        - risk_aversion[:, None] * sd / 100.0
+        - w.w_load * n_used[:, None]
+        + duty[None, :]
+    )
+
+
+def retention_utility(
+    nb_keep: FloatArray,
+    attitude: FloatArray,
+    norm: FloatArray,
+    years: FloatArray,
+    duty: FloatArray,
+    w: Weights,
+) -> FloatArray:
+    """Utility of keeping a practice, without the intercept; shapes broadcast to (N, P)."""
+    return (
+        w.w_economic * nb_keep / 100.0
+        + w.w_attitude * (attitude[:, None] - 0.5)
+        + w.w_norm * norm
+        + w.w_habit * np.minimum(years, 10.0) / 10.0
+        + duty[None, :]
+    )
+
+
+@dataclass
+class Decision:
+    """Outcome of one year's decisions, all (N, P)."""
+
+    adopted: BoolArray
+    adopt: BoolArray
+    drop: BoolArray
+    p_adopt: FloatArray
+    p_drop: FloatArray
+
+
+def decide(
+    adopted: BoolArray,
+    eligible: BoolArray,
+    u_adopt: FloatArray,
+    u_keep: FloatArray,
+    alpha: FloatArray,
+    gamma: FloatArray,
+    uniforms: FloatArray,
+) -> Decision:
+    """Apply the yearly hazards with pre-drawn uniforms (so a per-agent loop can match it).
+
+    Parameters
+    ----------
+    adopted, eligible
+        (N, P) current practice use and applicability.
+    u_adopt, u_keep
+        (N, P) utilities from :func:`adoption_utility` / :func:`retention_utility`.
+    alpha, gamma
+        (P,) intercepts from :func:`calibrate_intercepts`.
+    uniforms
+        (N, P) uniform(0, 1) draws from the model's behaviour generator.
+    """
+    p_adopt = logistic(alpha[None, :] + u_adopt)
+    p_drop = logistic(-(gamma[None, :] + u_keep))
+    adopt = ~adopted & eligible & (uniforms < p_adopt)
+    drop = adopted & (uniforms < p_drop)
+    new = (adopted & ~drop) | adopt
+    return Decision(adopted=new, adopt=adopt, drop=drop, p_adopt=p_adopt, p_drop=p_drop)
+
+
+def decide_one(
+    adopted: bool,
+    eligible: bool,
+    u_adopt: float,
+    u_keep: float,
+    alpha: float,
+    gamma: float,
+    uniform: float,
+) -> bool:
+    """Scalar twin of :func:`decide` for one farmer and practice (the per-agent reference)."""
+    if adopted:
+        p_drop = 1.0 / (1.0 + math.exp(gamma + u_keep))
+        return not uniform < p_drop
+    if not eligible:
+        return False
+    p_adopt = 1.0 / (1.0 + math.exp(-(alpha + u_adopt)))
+    return uniform < p_adopt
+
+
+def _solve_intercept(z: FloatArray, target: float, sign: float) -> float:
+    """The c with mean(logistic(sign * (c + z))) == target (bisection, monotone in c)."""
+    if z.size == 0:
+        return 0.0
+    lo, hi = -60.0, 60.0
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        val = float(np.mean(logistic(sign * (mid + z))))
+        if (val < target) == (sign > 0):
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def calibrate_intercepts(
+    adopted: BoolArray,
+    eligible: BoolArray,
+    u_adopt: FloatArray,
+    u_keep: FloatArray,
+    initial_share: FloatArray,
+    disadoption_rate: FloatArray,
+    *,
+    min_entry_rate: float = 1e-4,
+) -> tuple[FloatArray, FloatArray]:
+    """Intercepts making the no-new-policy start stationary.
+
+    ``gamma_p``: mean drop hazard over current adopters of ``p`` equals
+    ``disadoption_rate_p``. ``alpha_p``: mean adoption hazard over eligible non-adopters equals
+    the entry rate that balances exits, ``d·s/(1−s)`` (floored at ``min_entry_rate`` so a practice
+    nobody uses yet, such as biochar, can still start).
+    """
+    n_p = adopted.shape[1]
+    alpha = np.zeros(n_p)
+    gamma = np.zeros(n_p)
+    for p in range(n_p):
+        s = float(initial_share[p])
+        d = float(disadoption_rate[p])
+        users = adopted[:, p]
+        gamma[p] = _solve_intercept(u_keep[users, p], 1.0 - d, +1.0) if users.any() else 0.0
+        if not users.any():
+            # retention as if the practice were used: same mean utility over eligible farms
+            gamma[p] = _solve_intercept(u_keep[eligible[:, p], p], 1.0 - d, +1.0)
+        entry = max(d * s / max(1.0 - s, 1e-9), min_entry_rate)
+        pool = eligible[:, p] & ~users
+        alpha[p] = _solve_intercept(u_adopt[pool, p], min(entry, 0.999), +1.0)
+    return alpha, gamma

@@ -1,0 +1,340 @@
+"""The farm landscape as arrays, and how practices turn into RothC drivers (no Mesa).
+
+:func:`build_farms` draws zones, systems, areas and soils, then sets every farm's plant input by
+RothC's inverse mode so that its equilibrium reproduces its drawn SOC stock, and starts its pools
+at that equilibrium (DESIGN.md §4). :func:`soil_drivers` maps the (N, P) practice matrix to the
+(N, 12) monthly drivers of :func:`abm.soil.rothc.run` with matrix products.
+
+Baseline management by production system (judgement, documented here once):
+
+* arable: all plant C enters in August at harvest (as in the official RothC example); soil bare
+  in September and October; no own manure.
+* grassland (livestock): plant C spread evenly April–November; always covered; own manure
+  0.3 t C/ha/yr in March (recycled on the farm, so *not* imported: range 0–1).
+* mixed: half of each plant pattern; bare in September; own manure 0.2 t C/ha/yr (range 0–1).
+
+The DPM/RPM ratio of crop and improved-grassland input is 1.44 (Coleman & Jenkinson, RothC-26.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
+from abm.scenario import Params
+from abm.soil import climate, rothc
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
+
+DPM_RPM_CROP = 1.44
+"""DPM/RPM ratio of agricultural crops and improved grassland (RothC-26.3)."""
+
+_PATTERN = np.zeros((3, 12))
+_PATTERN[0, 7] = 1.0
+_PATTERN[1, 3:11] = 1.0 / 8.0
+_PATTERN[2] = 0.5 * _PATTERN[0] + 0.5 * _PATTERN[1]
+SYSTEM_INPUT_PATTERN = _PATTERN
+"""(3, 12) share of the yearly plant input entering each month, per system."""
+
+_BARE = np.zeros((3, 12), dtype=bool)
+_BARE[0, 8:10] = True
+_BARE[2, 8] = True
+SYSTEM_BARE = _BARE
+"""(3, 12) months with bare soil, per system."""
+
+OWN_MANURE_T_C_HA_YR = np.array([0.0, 0.3, 0.2])
+"""Own (recycled) manure per system, t C/ha/yr, applied in March (judgement, range 0–1)."""
+
+IRRIGATION_MONTHS = tuple(range(3, 9))
+"""Irrigation season April–September (northern-hemisphere calendar)."""
+
+
+@dataclass
+class Farms:
+    """All farm state, one row per farm (the model owns it; agents view their row)."""
+
+    zone: IntArray
+    system: IntArray
+    gov: IntArray
+    ngo: IntArray
+    business: IntArray
+    area: FloatArray
+    clay: FloatArray
+    silt: FloatArray
+    depth: FloatArray
+    bulk_density: FloatArray
+    iom: FloatArray
+    soc0: FloatArray
+    pools: FloatArray
+    smd: FloatArray
+    biochar: FloatArray
+    tracer: FloatArray
+    base_plant: FloatArray
+    base_fym: FloatArray
+    base_bare: BoolArray
+    eligible: BoolArray
+    adopted: BoolArray
+    years: FloatArray
+    knowledge: FloatArray
+    attitude: FloatArray
+    risk_aversion: FloatArray
+    trust: FloatArray
+    last_paid: FloatArray
+    contract: BoolArray
+    enrolled_last: BoolArray
+    inset_last: BoolArray
+    inset_now: BoolArray
+    measured_dsoc: FloatArray
+    dsoc_last: FloatArray
+    abandoned: BoolArray
+
+    @property
+    def n(self) -> int:
+        """Number of farms."""
+        return int(self.zone.size)
+
+    def soc(self) -> FloatArray:
+        """SOC of the modelled layer per farm, t C/ha (active pools + IOM + biochar)."""
+        out: FloatArray = self.pools.sum(axis=1) + self.iom + self.biochar
+        return out
+
+
+@dataclass
+class PracticeDrivers:
+    """(P, 12) monthly driver changes per practice, plus per-practice scalars."""
+
+    plant: FloatArray
+    plant_dpm: FloatArray
+    fym: FloatArray
+    biochar: FloatArray
+    irrigation: FloatArray
+    log_rate_mod: FloatArray
+    covers: BoolArray
+
+
+def practice_drivers(params: Params) -> PracticeDrivers:
+    """Monthly driver changes of every practice from the parameters and the catalogue."""
+    n_p = len(PRACTICE_IDS)
+    plant = np.zeros((n_p, 12))
+    plant_dpm = np.zeros((n_p, 12))
+    fym = np.zeros((n_p, 12))
+    bc = np.zeros((n_p, 12))
+    irr = np.zeros((n_p, 12))
+    log_rm = np.zeros(n_p)
+    covers = np.zeros(n_p, dtype=bool)
+    for k, pid in enumerate(PRACTICE_IDS):
+        spec = CATALOGUE[pid]
+        pp = getattr(params.practices, pid)
+        months = list(spec.input_months)
+        share = 1.0 / len(months)
+        ratio = spec.dpm_rpm if spec.dpm_rpm is not None else DPM_RPM_CROP
+        plant[k, months] = pp.extra_input_t_c_ha_yr * share
+        plant_dpm[k, months] = pp.extra_input_t_c_ha_yr * share * ratio / (1.0 + ratio)
+        fym[k, months] = pp.fym_t_c_ha_yr * share
+        bc[k, months] = pp.biochar_t_c_ha_yr * share
+        irr[k, list(IRRIGATION_MONTHS)] = pp.irrigation_mm_yr / len(IRRIGATION_MONTHS)
+        log_rm[k] = np.log(pp.rate_modifier)
+        covers[k] = spec.covers_bare_months
+    return PracticeDrivers(plant, plant_dpm, fym, bc, irr, log_rm, covers)
+
+
+@dataclass
+class SoilDrivers:
+    """(N, 12) monthly RothC drivers for one year."""
+
+    plant: FloatArray
+    dpm_rpm: FloatArray
+    fym: FloatArray
+    fym_imported: FloatArray
+    biochar: FloatArray
+    irrigation: FloatArray
+    covered: BoolArray
+    rate_mod: FloatArray
+
+
+def soil_drivers(farms: Farms, adopted: BoolArray, pd: PracticeDrivers) -> SoilDrivers:
+    """Turn practice use (N, P) into monthly drivers with a few matrix products."""
+    a = adopted.astype(float)
+    extra = a @ pd.plant
+    extra_dpm = a @ pd.plant_dpm
+    plant = farms.base_plant + extra
+    dpm = farms.base_plant * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + extra_dpm
+    rpm = plant - dpm
+    dpm_rpm = np.divide(dpm, rpm, out=np.full_like(plant, DPM_RPM_CROP), where=rpm > 1e-12)
+    fym_imp = a @ pd.fym
+    covered = ~(farms.base_bare & ~(a @ pd.covers.astype(float) > 0)[:, None])
+    return SoilDrivers(
+        plant=plant,
+        dpm_rpm=dpm_rpm,
+        fym=farms.base_fym + fym_imp,
+        fym_imported=fym_imp,
+        biochar=a @ pd.biochar,
+        irrigation=a @ pd.irrigation,
+        covered=covered,
+        rate_mod=np.exp(a @ pd.log_rate_mod),
+    )
+
+
+def zone_list(params: Params) -> list[str]:
+    """Zones with a positive share, in :data:`abm.scenario.ZONE_IDS` order."""
+    from abm.scenario import ZONE_IDS
+
+    return [z for z in ZONE_IDS if params.landscape.zone_shares.get(z, 0.0) > 0]
+
+
+def zone_normals(names: list[str], offset_c: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(Z, 12) temperature (+ offset), rain and evaporation normals of the zones."""
+    zs = [climate.ZONES[z] for z in names]
+    temp = np.array([z.temp12 for z in zs]) + offset_c
+    rain = np.array([z.rain12 for z in zs])
+    evap = np.array([z.evap12 for z in zs])
+    return temp, rain, evap
+
+
+def _normalised(shares: dict[str, float], keys: list[str] | tuple[str, ...]) -> FloatArray:
+    p = np.array([max(shares.get(k, 0.0), 0.0) for k in keys], dtype=float)
+    out: FloatArray = p / p.sum()
+    return out
+
+
+def build_farms(params: Params, rng: np.random.Generator, *, n_ngos: int, n_businesses: int) -> Farms:
+    """Draw the landscape and set every farm's soil at equilibrium with its drawn SOC stock."""
+    n = params.n_farms
+    land = params.landscape
+    names = zone_list(params)
+    zone = rng.choice(len(names), n, p=_normalised(land.zone_shares, names)).astype(np.int64)
+    system = rng.choice(3, n, p=_normalised(land.system_shares, SYSTEMS)).astype(np.int64)
+    area = land.farm_area_ha_median * np.exp(land.farm_area_log_sd * rng.standard_normal(n))
+    zs = [climate.ZONES[z] for z in names]
+    clay_mean = np.array([z.clay_mean for z in zs])[zone]
+    clay_sd = np.array([z.clay_sd for z in zs])[zone]
+    clay = np.clip(clay_mean + clay_sd * rng.standard_normal(n), 5.0, 70.0)
+    silt = np.array([z.silt_mean for z in zs])[zone]
+    depth = np.array([z.depth_cm for z in zs])[zone]
+    bd = np.array([z.bulk_density for z in zs])[zone]
+    soc_mean = np.array([z.soc_mean for z in zs])[zone]
+    soc_sd = np.array([z.soc_sd for z in zs])[zone]
+    soc0 = np.clip(soc_mean + soc_sd * rng.standard_normal(n), 0.5 * soc_mean, 3.0 * soc_mean)
+    iom = rothc.falloon_iom(soc0)
+
+    offset = params.climate.warming_c_per_yr * (params.start_year - params.climate.reference_year)
+    temp_z, rain_z, evap_z = zone_normals(names, offset)
+    pattern = SYSTEM_INPUT_PATTERN[system]
+    bare = SYSTEM_BARE[system]
+    fym = np.zeros((n, 12))
+    fym[:, 2] = OWN_MANURE_T_C_HA_YR[system]
+    scale = rothc.inputs_for_stock(
+        soc0, iom, clay, depth, temp_z[zone], rain_z[zone], evap_z[zone],
+        pattern, fym, ~bare, DPM_RPM_CROP,
+    )
+    base_plant = scale[:, None] * pattern
+    pools, smd = rothc.equilibrium(
+        iom, clay, depth, temp_z[zone], rain_z[zone], evap_z[zone],
+        base_plant, fym, ~bare, DPM_RPM_CROP,
+    )
+
+    n_p = len(PRACTICE_IDS)
+    eligible = np.zeros((n, n_p), dtype=bool)
+    for k, pid in enumerate(PRACTICE_IDS):
+        spec = CATALOGUE[pid]
+        ok_sys = np.isin(system, [SYSTEMS.index(s) for s in spec.systems])
+        ok_zone = (
+            np.ones(n, dtype=bool)
+            if spec.zones is None
+            else np.isin(zone, [i for i, z in enumerate(names) if z in spec.zones])
+        )
+        eligible[:, k] = ok_sys & ok_zone
+    init_share = np.array([getattr(params.practices, p).initial_share for p in PRACTICE_IDS])
+    adopted = eligible & (rng.random((n, n_p)) < init_share[None, :])
+    years = np.where(adopted, rng.integers(1, 11, (n, n_p)), 0).astype(float)
+    knowledge = rng.beta(2.0, 5.0, (n, n_p))
+    knowledge = np.where(adopted, np.maximum(knowledge, 0.8), knowledge)
+    attitude = rng.beta(2.0, 2.0, n)
+    fp = params.farmer
+    risk = rng.gamma(2.0, fp.risk_aversion_mean / 2.0, n) if fp.risk_aversion_mean > 0 else np.zeros(n)
+    t = params.advice.trust_mean
+    trust = rng.beta(max(5.0 * t, 1e-3), max(5.0 * (1.0 - t), 1e-3), n)
+    net = params.network
+    from abm.network import assign_ties
+
+    ngo = assign_ties(n, n_ngos, net.advisory_share, rng)
+    business = assign_ties(n, n_businesses, net.supply_share, rng)
+    gov = (zone % net.n_governments).astype(np.int64)
+    zeros = np.zeros(n)
+    false = np.zeros(n, dtype=bool)
+    return Farms(
+        zone=zone, system=system, gov=gov, ngo=ngo, business=business, area=area, clay=clay,
+        silt=silt, depth=depth, bulk_density=bd, iom=iom, soc0=soc0, pools=pools, smd=smd,
+        biochar=zeros.copy(), tracer=np.zeros((n, 4)), base_plant=base_plant, base_fym=fym,
+        base_bare=bare, eligible=eligible, adopted=adopted, years=years, knowledge=knowledge,
+        attitude=attitude, risk_aversion=risk, trust=trust, last_paid=np.zeros((n, n_p)),
+        contract=false.copy(), enrolled_last=false.copy(), inset_last=false.copy(),
+        inset_now=false.copy(), measured_dsoc=zeros.copy(), dsoc_last=zeros.copy(),
+        abandoned=false.copy(),
+    )
+
+
+def practice_effect_rates(
+    params: Params, names: list[str], *, years: int = 20, system: str = "arable"
+) -> FloatArray:
+    """(Z, P) extra SOC gain, t C/ha/yr over the first ``years``, of each practice alone.
+
+    A typical farm of each zone (mean clay and SOC, ``system`` management — grassland for
+    practices that only apply there) is spun up, then run ``years`` under the zone's normals with
+    and without the practice; the rate is the difference in SOC divided by ``years``. This is
+    both the scientists' prior (:mod:`abm.agents.scientist`) and what ``tests/test_practices.py``
+    compares with the meta-analyses.
+    """
+    pd = practice_drivers(params)
+    n_z, n_p = len(names), len(PRACTICE_IDS)
+    zs = [climate.ZONES[z] for z in names]
+    rows_zone = np.repeat(np.arange(n_z), n_p + 1)
+    n = rows_zone.size
+    sys_idx = np.full(n, SYSTEMS.index(system))
+    use = np.zeros((n, n_p), dtype=bool)
+    for k, pid in enumerate(PRACTICE_IDS):
+        spec = CATALOGUE[pid]
+        sel = np.arange(n_z) * (n_p + 1) + k + 1
+        use[sel, k] = True
+        if system not in spec.systems:
+            sys_idx[sel] = SYSTEMS.index(spec.systems[0])
+    # each row is run with and without its practice (same farm, same system)
+    soc0 = np.array([z.soc_mean for z in zs])[rows_zone]
+    clay = np.array([z.clay_mean for z in zs])[rows_zone]
+    depth = np.array([z.depth_cm for z in zs])[rows_zone]
+    temp, rain, evap = zone_normals(names, 0.0)
+    iom = rothc.falloon_iom(soc0)
+    pattern = SYSTEM_INPUT_PATTERN[sys_idx]
+    bare = SYSTEM_BARE[sys_idx]
+    fym = np.zeros((n, 12))
+    fym[:, 2] = OWN_MANURE_T_C_HA_YR[sys_idx]
+    args = (temp[rows_zone], rain[rows_zone], evap[rows_zone])
+    scale = rothc.inputs_for_stock(soc0, iom, clay, depth, *args, pattern, fym, ~bare, DPM_RPM_CROP)
+    base_plant = scale[:, None] * pattern
+    pools, smd = rothc.equilibrium(iom, clay, depth, *args, base_plant, fym, ~bare, DPM_RPM_CROP)
+    farms_like = Farms.__new__(Farms)
+    farms_like.base_plant = base_plant
+    farms_like.base_fym = fym
+    farms_like.base_bare = bare
+    with_p = soil_drivers(farms_like, use, pd)
+    without = soil_drivers(farms_like, np.zeros_like(use), pd)
+    out = np.zeros((n_z, n_p))
+    socs = []
+    for drivers in (with_p, without):
+        res = rothc.run(
+            pools, iom, smd, clay, depth,
+            np.tile(args[0], years), np.tile(args[1] + drivers.irrigation, years),
+            np.tile(args[2], years), np.tile(drivers.plant, years), np.tile(drivers.fym, years),
+            np.tile(drivers.covered, years), np.tile(drivers.dpm_rpm, years),
+            rate_mod=drivers.rate_mod, biochar=np.zeros(n), biochar_c=np.tile(drivers.biochar, years),
+        )
+        socs.append(res.pools.sum(axis=1) + res.biochar)
+    gain = (socs[0] - socs[1]) / years
+    for k in range(n_p):
+        out[:, k] = gain[np.arange(n_z) * (n_p + 1) + k + 1]
+    return out

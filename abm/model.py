@@ -1,0 +1,505 @@
+"""The Mesa model: builds the world and runs it year by year in a fixed, documented order.
+
+Farm state lives in arrays (:class:`abm.landscape.Farms`); every farm is also a real
+:class:`abm.agents.Farmer` whose attributes are views onto its row. Stakeholders (governments,
+businesses, NGOs, scientists) are ordinary Mesa agents. The hot paths — the decision rule, the
+peer signal (one sparse product) and the soil update (RothC over 12 months for all farms) — run
+once per step over all farms.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import mesa
+import numpy as np
+
+from abm import reporters
+from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
+from abm.decisions import (
+    Weights,
+    adoption_utility,
+    calibrate_intercepts,
+    decide,
+    retention_utility,
+)
+from abm.economics import Instruments, PracticeTable, net_benefits
+from abm.exchanges import Ledger
+from abm.landscape import (
+    build_farms,
+    practice_drivers,
+    practice_effect_rates,
+    soil_drivers,
+    zone_list,
+    zone_normals,
+)
+from abm.network import farmer_network, stakeholder_graph
+from abm.practices import C_TO_CO2, PRACTICE_IDS
+from abm.scenario import Params, as_params
+from abm.soil import climate, rothc
+from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink
+
+LEARNING_BY_DOING = 0.2
+"""Yearly knowledge gain of a practice's users, share of the gap to 1 (judgement, 0.1–0.4)."""
+
+FLOWS = (
+    "subsidies_eur",
+    "carbon_payments_eur",
+    "penalties_eur",
+    "public_mrv_eur",
+    "premiums_eur",
+    "insetting_eur",
+    "mrv_cost_eur",
+    "ngo_funding_eur",
+)
+
+
+class SoilCarbonModel(mesa.Model):
+    """Soil-carbon practice adoption under the "4 per 1000" initiative.
+
+    Parameters
+    ----------
+    params
+        :class:`abm.scenario.Params`, a dict of dotted paths, or None for the defaults.
+    seed
+        Root seed; every random stream (landscape, network, climate, behaviour, MRV,
+        inspections, markets, advice, science) is spawned from it with ``SeedSequence``.
+        Defaults to ``params.seed``.
+    """
+
+    def __init__(self, params: Params | Mapping[str, Any] | None = None, *, seed: int | None = None):
+        p = as_params(params)
+        seed = p.seed if seed is None else int(seed)
+        super().__init__(seed=seed)
+        self.params = p
+        self.root_seed = seed
+        streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
+        (
+            rng_land,
+            rng_net,
+            rng_clim,
+            self.rng_behaviour,
+            self.rng_mrv,
+            self.rng_inspection,
+            self.rng_market,
+            self.rng_advice,
+            rng_science,
+        ) = streams
+        self.year = p.start_year
+        self.ledger = Ledger()
+        self.flows: dict[str, float] = defaultdict(float)
+        self.zone_names = zone_list(p)
+        net = p.network
+
+        # ---- landscape, soils and practices --------------------------------------------
+        self.farms = build_farms(p, rng_land, n_ngos=net.n_ngos, n_businesses=net.n_businesses)
+        f = self.farms
+        self.drivers = practice_drivers(p)
+        self.practice_table = PracticeTable(
+            **{
+                k: np.array([getattr(getattr(p.practices, pid), f"{k}{suffix}") for pid in PRACTICE_IDS])
+                for k, suffix in (
+                    ("annual_cost", "_eur_per_ha"),
+                    ("establishment_cost", "_eur_per_ha"),
+                    ("benefit", "_eur_per_ha"),
+                    ("years_to_benefit", ""),
+                    ("complexity", ""),
+                    ("uncertainty", "_eur_per_ha"),
+                )
+            }
+        )
+        self.saturation = self._saturation()
+        self._climate(rng_clim)
+
+        # ---- network -------------------------------------------------------------------
+        self.network = farmer_network(
+            f.zone,
+            degree=net.peer_degree,
+            rewire_prob=net.rewire_prob,
+            cross_zone_share=net.cross_zone_share,
+            rng=rng_net,
+        )
+
+        # ---- agents --------------------------------------------------------------------
+        area_by_gov = np.bincount(f.gov, weights=f.area, minlength=net.n_governments)
+        self.governments = [
+            Government(self, g, float(area_by_gov[g] / f.area.sum())) for g in range(net.n_governments)
+        ]
+        self.businesses = [AgriFoodBusiness(self, b) for b in range(net.n_businesses)]
+        self.ngos = [NGO(self, k) for k in range(net.n_ngos)]
+        self.scientists = [Scientist(self, k) for k in range(net.n_scientists)]
+        self.farmers = [Farmer(self, i) for i in range(f.n)]
+        self.stakeholders = stakeholder_graph(
+            [a.unique_id for a in self.governments],
+            [a.unique_id for a in self.ngos],
+            [a.unique_id for a in self.businesses],
+            [a.unique_id for a in self.scientists],
+        )
+
+        # ---- scientists' database: RothC estimate x a log-normal error ---------------
+        truth = practice_effect_rates(p, self.zone_names)
+        rel = p.advice.prior_rel_sd
+        self.rate_mean = truth * np.exp(rel * rng_science.standard_normal(truth.shape))
+        self.rate_sd = rel * np.abs(truth) + 1e-3
+        self.farm_rate_var = float(np.var(truth))
+
+        # ---- behaviour: intercepts make the no-new-policy start stationary ---------------
+        self.weights = Weights(
+            w_economic=p.farmer.w_economic,
+            w_attitude=p.farmer.w_attitude,
+            w_norm=p.farmer.w_norm,
+            w_control=p.farmer.w_control,
+            w_habit=p.farmer.w_habit,
+            w_load=p.farmer.w_load,
+        )
+        self.instruments = self._no_policy()
+        self.campaign_level = 0.0
+        self.burning_in = False
+        self._calibrate_behaviour()
+        self._soil_history()
+        self.stock0 = float((f.soc() * f.area).sum())
+        self.stock_prev = self.stock0
+        self.soc_prev = f.soc()
+        self.loss_after_abandonment_t = 0.0
+        self.events = {"adoptions": 0, "disadoptions": 0}
+        self.obs: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=reporters.model_reporters())
+
+    # ------------------------------------------------------------------------------------
+    # construction helpers
+    # ------------------------------------------------------------------------------------
+    def _saturation(self) -> Saturation | None:
+        kind = self.params.soil.saturation
+        f = self.farms
+        if kind == "none":
+            return None
+        if kind == "hassink":
+            cap = capacity_hassink(f.clay + f.silt, f.bulk_density, f.depth)
+        else:
+            cap = capacity_georgiou(f.clay + f.silt, f.bulk_density, f.depth)
+        cap = np.maximum(cap, f.soc() * 1.05)  # today's soils must lie below their capacity
+        return Saturation(kind=kind, capacity=np.concatenate([cap, cap]))
+
+    def _climate(self, rng: np.random.Generator) -> None:
+        """(Z, Y, 12) temperature, rain and evaporation for every simulated year."""
+        p = self.params
+        n_years = p.end_year - p.start_year + 1
+        offset = p.climate.warming_c_per_yr * (p.start_year - p.climate.reference_year)
+        temp, rain, evap = [], [], []
+        for name in self.zone_names:
+            t, r, e = climate.climate_series(
+                climate.ZONES[name],
+                n_years,
+                warming_c_per_yr=p.climate.warming_c_per_yr,
+                temp_noise_sd=p.climate.temp_noise_sd,
+                rain_cv=p.climate.rain_cv,
+                rng=rng,
+            )
+            temp.append(t + offset)
+            rain.append(r)
+            evap.append(e)
+        self.clim_temp = np.array(temp)
+        self.clim_rain = np.array(rain)
+        self.clim_evap = np.array(evap)
+        self.normals = zone_normals(self.zone_names, offset)
+
+    def _no_policy(self) -> Instruments:
+        n_p = len(PRACTICE_IDS)
+        n_z = len(self.zone_names)
+        return Instruments(
+            subsidy=np.zeros((self.params.network.n_governments, n_p)),
+            carbon_price=0.0,
+            buffer_share=self.params.policy.buffer_share,
+            mrv_cost_farmer=0.0,
+            mandate_penalty=np.zeros(n_p),
+            ban_penalty=np.zeros(n_p),
+            duty=np.zeros(n_p),
+            premium=np.zeros(n_p),
+            insetting_price=0.0,
+            access=np.zeros(self.farms.n, dtype=bool),
+            rate_mean=getattr(self, "rate_mean", np.zeros((n_z, n_p))),
+            rate_sd=getattr(self, "rate_sd", np.zeros((n_z, n_p))),
+        )
+
+    def _calibrate_behaviour(self) -> None:
+        """Set the intercepts so that, with no new policy, adoption stays at its start.
+
+        First the instantaneous calibration of :func:`abm.decisions.calibrate_intercepts`; then
+        ``farmer.burn_in_yr`` behaviour-only years before the start (baseline advice, peers,
+        learning, no policy, no soil) during which each practice's intercepts are nudged towards
+        its initial share and observed dis-adoption rate. The burn-in leaves a consistent
+        behavioural state — adopters clustered among peers, years of use, knowledge — and
+        intercepts under which the no-new-policy world is close to stationary.
+        """
+        p = self.params
+        f = self.farms
+        pp = [getattr(p.practices, pid) for pid in PRACTICE_IDS]
+        share = np.array([x.initial_share for x in pp])
+        drop = np.array([x.disadoption_rate for x in pp])
+        self.norm = self.peer_signal()
+        u_adopt, u_keep = self._utilities()
+        self.alpha, self.gamma = calibrate_intercepts(
+            f.adopted, f.eligible, u_adopt, u_keep, share, drop
+        )
+        years = p.farmer.burn_in_yr
+        if years == 0:
+            return
+
+        def logit(x: np.ndarray) -> np.ndarray:
+            x = np.clip(x, 1e-4, 1 - 1e-4)
+            return np.log(x / (1 - x))
+
+        n_elig = f.eligible.sum(axis=0)
+        steer_share = (share >= 0.005) & (n_elig >= 10)
+        self.burning_in = True
+        for k in range(years):
+            self.year = p.start_year - years + k
+            kappa = 0.5 / (1.0 + 0.2 * k)  # decreasing gain averages out sampling noise
+            for ngo in self.ngos:
+                ngo.step()
+            for scientist in self.scientists:
+                scientist.step()
+            before = f.adopted.copy()
+            self.decide_farmers()
+            users = before.sum(axis=0)
+            observed_share = (f.adopted & f.eligible).sum(axis=0) / np.maximum(n_elig, 1)
+            observed_drop = (before & ~f.adopted).sum(axis=0) / np.maximum(users, 1)
+            self.alpha += np.where(steer_share, kappa * (logit(share) - logit(observed_share)), 0.0)
+            steer_drop = steer_share & (users >= 10)
+            self.gamma += np.where(steer_drop, kappa * (logit(observed_drop) - logit(drop)), 0.0)
+        self.burning_in = False
+        self.year = p.start_year
+        self.ledger = Ledger()
+        self.flows = defaultdict(float)
+
+    def _soil_history(self, max_years: int = 15) -> None:
+        """Give initial adopters the soil carbon of their years of use (up to ``max_years``).
+
+        Soils start at equilibrium with conventional management (inverse mode on the drawn
+        stock); a farm that has used a practice for ``y`` years then runs ``y`` years of
+        average weather with it, so the start is not an instantaneous jump.
+        """
+        f = self.farms
+        hist = np.minimum(f.years, max_years) * f.adopted
+        horizon = int(hist.max()) if hist.size else 0
+        temp, rain, evap = (x[f.zone] for x in self.normals)
+        for h in range(horizon):
+            use = f.adopted & (hist >= horizon - h)
+            self._advance_soil(temp, rain, evap, use)
+
+    # ------------------------------------------------------------------------------------
+    # the year
+    # ------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Simulate one year, in this order (DESIGN.md §4).
+
+        1. Governments set their instruments: subsidy rates (adaptive rule on last year's 4‰
+           indicator), carbon price, MRV terms, mandates/bans with their expected penalty.
+        2. Businesses grow demand and offer supply contracts (premium, insetting).
+        3. Scientists verify last year's SOC change on enrolled farms (MRV), update the
+           good-practice database, advise; NGOs advise within capacity and campaign.
+        4. Farmers decide, all at once (:meth:`decide_farmers`; peer signal = sparse product).
+        5. Payments and penalties settle: subsidies and result-based payments within budget,
+           inspections and fines, premiums and insetting on verification.
+        6. Soil update: 12 months of RothC for every farm (plus the imported-carbon tracer).
+        7. Reporters record the year.
+        """
+        p = self.params
+        self.flows = defaultdict(float)
+        active = p.policy.start_year <= self.year <= p.policy.end_year
+        self.campaign_level = p.advice.campaign_intensity if active else 0.0
+        for gov in self.governments:
+            gov.step()
+        for business in self.businesses:
+            business.step()
+        for scientist in self.scientists:
+            scientist.step()
+        for ngo in self.ngos:
+            ngo.step()
+        self.decide_farmers()
+        public = sum(g.settle() for g in self.governments)
+        for business in self.businesses:
+            business.settle()
+        if active:
+            self.flows["ngo_funding_eur"] += p.policy.ngo_funding_eur_per_yr
+        self.flows["public_spend_eur"] = public
+        self.soil_update()
+        self.observe()
+        self.datacollector.collect(self)
+        self.year += 1
+
+    def peer_signal(self) -> np.ndarray:
+        """(N, P) share of each farmer's peers using each practice (one sparse product)."""
+        out: np.ndarray = self.network.weights @ self.farms.adopted.astype(float)
+        return out
+
+    def _utilities(self) -> tuple[np.ndarray, np.ndarray]:
+        f = self.farms
+        fp = self.params.farmer
+        self.instruments.rate_mean = self.rate_mean
+        self.instruments.rate_sd = self.rate_sd
+        nb_new, nb_keep, sd = net_benefits(
+            self.practice_table,
+            self.instruments,
+            zone=f.zone,
+            gov=f.gov,
+            area_ha=f.area,
+            adopted=f.adopted,
+            years=f.years,
+            last_paid=f.last_paid,
+            crowding_out=fp.crowding_out,
+            horizon=fp.horizon_yr,
+            discount_rate=fp.discount_rate,
+        )
+        pt = self.practice_table
+        w = self.weights
+        duty = self.instruments.duty
+        n_used = f.adopted.sum(axis=1).astype(float)
+        u_adopt = adoption_utility(
+            nb_new, sd, f.attitude, self.norm, f.knowledge, pt.complexity, f.risk_aversion,
+            n_used, duty, w,
+        )
+        u_keep = retention_utility(nb_keep, f.attitude, self.norm, f.years, duty, w)
+        return u_adopt, u_keep
+
+    def decide_farmers(self, uniforms: np.ndarray | None = None) -> None:
+        """Every farmer decides for every practice (vectorised twin of :meth:`Farmer.step`)."""
+        f = self.farms
+        fp = self.params.farmer
+        self.norm = self.peer_signal()
+        u_adopt, u_keep = self._utilities()
+        if uniforms is None:
+            uniforms = self.rng_behaviour.random(f.adopted.shape)
+        d = decide(f.adopted, f.eligible, u_adopt, u_keep, self.alpha, self.gamma, uniforms)
+        f.adopted = d.adopted
+        f.years = np.where(d.adopted, f.years + 1.0, 0.0)
+        learn = fp.peer_learning * self.norm + np.where(d.adopted, LEARNING_BY_DOING, 0.0)
+        f.knowledge += np.minimum(learn, 1.0) * (1.0 - f.knowledge)
+        f.knowledge -= np.where(d.adopted, 0.0, fp.knowledge_decay) * f.knowledge
+        f.abandoned = (f.abandoned | d.drop.any(axis=1)) & ~d.adopt.any(axis=1)
+        self.events = {"adoptions": int(d.adopt.sum()), "disadoptions": int(d.drop.sum())}
+
+    def soil_update(self) -> None:
+        """Twelve months of RothC for all farms with this year's weather and practices."""
+        f = self.farms
+        yi = self.year - self.params.start_year
+        temp = self.clim_temp[:, yi, :][f.zone]
+        rain = self.clim_rain[:, yi, :][f.zone]
+        evap = self.clim_evap[:, yi, :][f.zone]
+        soc_before, soc_after = self._advance_soil(temp, rain, evap, f.adopted)
+        f.dsoc_last = soc_after - soc_before
+        loss = np.maximum(soc_before - soc_after, 0.0) * f.area * f.abandoned
+        self.loss_after_abandonment_t += float(loss.sum())
+        # enrolment for next year's verification
+        programme = self.instruments.carbon_price > 0
+        f.enrolled_last = f.adopted.any(axis=1) & programme
+        f.inset_last = f.inset_now.copy()
+        f.inset_now[:] = False
+
+    def _advance_soil(
+        self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, adopted: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run 12 months of RothC for all farms, stacked with the imported-carbon tracer.
+
+        The tracer rows carry only the carbon imported by organic fertilisation (manure,
+        compost) under the same climate, cover and rates; RothC is linear in its inputs, so the
+        tracer's stock is exactly the *stored* (imported) part of SOC and the rest is
+        *sequestration* (SCIENCE.md §5). With saturation on, the split is approximate.
+        Returns SOC per farm (t C/ha) before and after.
+        """
+        f = self.farms
+        n = f.n
+        d = soil_drivers(f, adopted, self.drivers)
+        soc_before = f.soc()
+
+        def two(x: np.ndarray) -> np.ndarray:
+            return np.concatenate([x, x])
+
+        res = rothc.run(
+            np.concatenate([f.pools, f.tracer]),
+            np.concatenate([f.iom, np.zeros(n)]),
+            two(f.smd),
+            two(f.clay),
+            two(f.depth),
+            two(temp),
+            two(rain + d.irrigation),
+            two(evap),
+            np.concatenate([d.plant, np.zeros_like(d.plant)]),
+            np.concatenate([d.fym, d.fym_imported]),
+            two(d.covered),
+            two(d.dpm_rpm),
+            rate_mod=two(d.rate_mod),
+            biochar=np.concatenate([f.biochar, np.zeros(n)]),
+            biochar_c=np.concatenate([d.biochar, np.zeros_like(d.biochar)]),
+            saturation=self.saturation,
+        )
+        f.pools = res.pools[:n]
+        f.tracer = res.pools[n:]
+        f.smd = res.smd[:n]
+        f.biochar = res.biochar[:n]
+        return soc_before, f.soc()
+
+    def observe(self) -> None:
+        """Compute this year's outputs once; the DataCollector's reporters read them."""
+        f = self.farms
+        area = f.area
+        total_area = float(area.sum())
+        soc = f.soc()
+        stock = float((soc * area).sum())
+        any_used = f.adopted.any(axis=1)
+        years_run = self.year - self.params.start_year + 1
+        tracer_t = float((f.tracer.sum(axis=1) * area).sum())
+        farm_permille = 1000.0 * (soc - self.soc_prev) / self.soc_prev
+        obs: dict[str, float] = {
+            "year": self.year,
+            "adoption_share": float((area * any_used).sum() / total_area),
+            "adopters_share": float(any_used.mean()),
+        }
+        for k, pid in enumerate(PRACTICE_IDS):
+            used_area = float((area * f.adopted[:, k]).sum())
+            obs[f"adoption_share_{pid}"] = used_area / total_area
+            obs[f"adopted_area_ha_{pid}"] = used_area
+        obs.update(
+            {
+                "soc_stock_t": stock,
+                "soc_mean_t_ha": stock / total_area,
+                "soc_change_permille": 1000.0 * (stock - self.stock_prev) / self.stock_prev,
+                "soc_change_permille_since_start": 1000.0
+                * ((stock / self.stock0) ** (1.0 / years_run) - 1.0),
+                "share_farms_4p1000": float(
+                    (farm_permille >= self.params.policy.target_permille).mean()
+                ),
+                "sequestration_tco2e_cum": (stock - self.stock0 - tracer_t) * C_TO_CO2,
+                "storage_tco2e_cum": tracer_t * C_TO_CO2,
+                "loss_after_abandonment_tco2e_cum": self.loss_after_abandonment_t * C_TO_CO2,
+                "public_spend_eur": self.flows["public_spend_eur"],
+                "subsidies_eur": self.flows["subsidies_eur"],
+                "carbon_payments_eur": self.flows["carbon_payments_eur"],
+                "ngo_funding_eur": self.flows["ngo_funding_eur"],
+                "premiums_eur": self.flows["premiums_eur"],
+                "insetting_eur": self.flows["insetting_eur"],
+                "penalties_eur": self.flows["penalties_eur"],
+                "mrv_cost_eur": self.flows["mrv_cost_eur"],
+                "adoptions": float(self.events["adoptions"]),
+                "disadoptions": float(self.events["disadoptions"]),
+                "temperature_anomaly_c": float(
+                    (self.clim_temp[:, self.year - self.params.start_year, :] - self.normals[0])
+                    .mean()
+                ),
+            }
+        )
+        self.obs = obs
+        for g in self.governments:
+            mine = f.gov == g.jurisdiction
+            before = float((self.soc_prev[mine] * area[mine]).sum())
+            after = float((soc[mine] * area[mine]).sum())
+            g.permille_history.append(1000.0 * (after - before) / before if before else 0.0)
+        self.stock_prev = stock
+        self.soc_prev = soc
+
+    def run(self) -> None:
+        """Step from ``start_year`` to ``end_year`` inclusive."""
+        while self.year <= self.params.end_year:
+            self.step()

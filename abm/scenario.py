@@ -1,0 +1,746 @@
+"""Parameter schema, scenario files and the built-in scenario library.
+
+Every model parameter has a dotted path (``policy.subsidy_eur_per_ha``), a default that runs, a
+unit, an allowed range (validation) and a sensitivity range (``abm params``), and a source.
+Parameters are plain data: :class:`Params` is a pydantic model with ``extra="forbid"``, so an
+unknown key anywhere is an error that names the key.
+
+Scenario files (TOML) are partial parameter documents::
+
+    # comment lines say what the scenario represents and where its numbers come from
+    [scenario]
+    description = "Per-hectare subsidy at the French eco-scheme upper level"
+    from = "baseline"          # optional: start from another scenario
+
+    [policy]
+    subsidy_eur_per_ha = 63.72
+
+Resolution order: defaults → ``from`` chain → the file's values → ``--set`` overrides.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from abm.errors import UserInputError
+from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
+
+ZONE_IDS = ("temperate_oceanic", "continental", "mediterranean", "tropical")
+
+
+def P(
+    default: Any,
+    unit: str,
+    source: str,
+    *,
+    ge: float | None = None,
+    le: float | None = None,
+    sens: tuple[float, float] | None = None,
+    desc: str = "",
+) -> Any:
+    """A parameter field: default, unit, source, allowed range and sensitivity range."""
+    extra: dict[str, Any] = {"unit": unit, "source": source}
+    if sens is not None:
+        extra["sensitivity"] = list(sens)
+    return Field(default, ge=ge, le=le, description=desc, json_schema_extra=extra)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
+
+
+class Landscape(_Section):
+    """Farms, zones and production systems of the simulated region."""
+
+    zone_shares: dict[str, float] = P(
+        {"temperate_oceanic": 0.45, "continental": 0.30, "mediterranean": 0.25, "tropical": 0.0},
+        "share of farms",
+        "judgement: a European-like mix (Köppen Cfb/Dfb/Csa)",
+        desc="Share of farms per agro-pedo-climatic zone (normalised).",
+    )
+    system_shares: dict[str, float] = P(
+        {"arable": 0.55, "grassland": 0.25, "mixed": 0.20},
+        "share of farms",
+        "judgement after Eurostat farm structure (EU UAA ~60 % arable, ~30 % permanent grassland)",
+        desc="Share of farms per production system (normalised).",
+    )
+    farm_area_ha_median: float = P(
+        40.0, "ha", "judgement (EU mean 17 ha; commercial farms larger)", ge=0.1, le=1e5,
+        sens=(10.0, 150.0),
+    )
+    farm_area_log_sd: float = P(
+        0.9, "ln(ha)", "judgement: lognormal spread of farm sizes", ge=0.0, le=3.0,
+        sens=(0.5, 1.3),
+    )
+
+    @model_validator(mode="after")
+    def _check_shares(self) -> Landscape:
+        for name, shares, allowed in (
+            ("zone_shares", self.zone_shares, ZONE_IDS),
+            ("system_shares", self.system_shares, SYSTEMS),
+        ):
+            bad = sorted(set(shares) - set(allowed))
+            if bad:
+                raise ValueError(f"{name}: unknown {bad}; allowed: {', '.join(allowed)}")
+            if any(v < 0 or not math.isfinite(v) for v in shares.values()):
+                raise ValueError(f"{name}: shares must be finite and >= 0")
+            if sum(shares.values()) <= 0:
+                raise ValueError(f"{name}: at least one share must be > 0")
+        return self
+
+
+class Climate(_Section):
+    """Warming pathway and inter-annual weather noise applied to the zones' normals."""
+
+    warming_c_per_yr: float = P(
+        0.03, "°C/yr", "IPCC AR6 WGI: ~0.2-0.5 °C/decade over land to 2050 (approximate)",
+        ge=-0.5, le=0.5, sens=(0.0, 0.05),
+    )
+    reference_year: int = P(
+        2020, "year", "zone normals stand for this year", ge=1800, le=2200,
+    )
+    temp_noise_sd: float = P(
+        0.6, "°C", "judgement: sd of annual mean temperature anomalies (0-1.2)", ge=0.0, le=5.0,
+        sens=(0.0, 1.2),
+    )
+    rain_cv: float = P(
+        0.15, "-", "judgement: coefficient of variation of annual rainfall (0-0.3)",
+        ge=0.0, le=1.0, sens=(0.0, 0.3),
+    )
+
+
+class Soil(_Section):
+    """Soil-carbon submodel options."""
+
+    saturation: Literal["none", "hassink", "georgiou"] = P(
+        "none", "-", "SCIENCE.md §4: none = official RothC-26.3; saturation is contested",
+    )
+
+
+class Network(_Section):
+    """Who talks to whom (networkx graphs, always seeded)."""
+
+    peer_degree: int = P(
+        8, "ties per farmer", "judgement (4-16); Ryan & Gross 1943: neighbours main source",
+        ge=2, le=100, sens=(4, 16),
+    )
+    rewire_prob: float = P(
+        0.1, "-", "judgement: Watts-Strogatz small world (0.01-0.3)", ge=0.0, le=1.0,
+        sens=(0.01, 0.3),
+    )
+    cross_zone_share: float = P(
+        0.05, "share of ties", "judgement (0-0.2)", ge=0.0, le=1.0, sens=(0.0, 0.2),
+    )
+    advisory_share: float = P(
+        0.6, "share of farmers", "judgement: farmers with an NGO/adviser tie (0.3-0.9)",
+        ge=0.0, le=1.0, sens=(0.3, 0.9),
+    )
+    supply_share: float = P(
+        0.7, "share of farmers", "judgement: farmers with a contract buyer (0.4-0.9)",
+        ge=0.0, le=1.0, sens=(0.4, 0.9),
+    )
+    n_ngos: int = P(3, "agents", "judgement", ge=1, le=1000)
+    n_businesses: int = P(4, "agents", "judgement", ge=1, le=1000)
+    n_scientists: int = P(2, "agents", "judgement", ge=1, le=1000)
+    n_governments: int = P(
+        1, "jurisdictions", "scenario choice: farms are assigned to jurisdictions by zone",
+        ge=1, le=100,
+    )
+
+
+class Farmer(_Section):
+    """Decision rule weights (Theory of Planned Behaviour + economic logit, SCIENCE.md §6).
+
+    All weights are judgement with a sensitivity range; the practice intercepts are not
+    parameters: they are set at the start so that, with no new policy, expected entries equal
+    the observed exits (``practices.<id>.disadoption_rate``) at the initial shares.
+    """
+
+    w_economic: float = P(
+        1.2, "logit per 100 EUR/ha/yr", "judgement; logit shift by economics "
+        "(Moving-the-Middle NZ ABM)", ge=0.0, le=20.0, sens=(0.5, 3.0),
+    )
+    w_attitude: float = P(
+        1.0, "logit per unit attitude", "judgement; TPB (Kaufmann et al. 2009)", ge=0.0, le=20.0,
+        sens=(0.3, 2.0),
+    )
+    w_norm: float = P(
+        2.5, "logit per share of adopting peers", "judgement; TPB subjective norm, Bass q",
+        ge=0.0, le=50.0, sens=(1.0, 8.0),
+    )
+    w_control: float = P(
+        2.0, "logit per unit knowledge", "judgement; TPB perceived behavioural control",
+        ge=0.0, le=20.0, sens=(0.5, 4.0),
+    )
+    w_habit: float = P(
+        1.0, "logit at 10+ years of use", "judgement: switching cost once established",
+        ge=0.0, le=20.0, sens=(0.0, 2.0),
+    )
+    risk_aversion_mean: float = P(
+        1.0, "logit per 100 EUR/ha sd", "judgement (0-3); risk against uncertain returns",
+        ge=0.0, le=20.0, sens=(0.0, 3.0),
+    )
+    peer_learning: float = P(
+        0.3, "1/yr per share of adopting peers", "judgement; Craska et al. 2025 demo-farm "
+        "effect peaks after ~4 yr", ge=0.0, le=5.0, sens=(0.1, 0.6),
+    )
+    knowledge_decay: float = P(
+        0.05, "1/yr", "judgement (0-0.15)", ge=0.0, le=1.0, sens=(0.0, 0.15),
+    )
+    w_load: float = P(
+        1.0, "logit per practice in use", "judgement (0-2): limited labour and management "
+        "capacity (SCIENCE.md §5 trade-offs: land and labour)", ge=0.0, le=20.0, sens=(0.0, 2.0),
+    )
+    horizon_yr: float = P(
+        10.0, "yr", "judgement: planning horizon for annualising establishment costs",
+        ge=1.0, le=50.0, sens=(5.0, 20.0),
+    )
+    discount_rate: float = P(
+        0.05, "1/yr", "judgement (0.02-0.1)", ge=0.0, le=0.5, sens=(0.02, 0.1),
+    )
+    gross_margin_eur_per_ha: float = P(
+        450.0, "EUR/ha/yr", "judgement after EU FADN (300-800)", ge=0.0, le=1e5,
+        sens=(300.0, 800.0),
+    )
+    burn_in_yr: int = P(
+        30, "yr", "judgement: behaviour-only years before the start that bring adoption to its "
+        "no-new-policy steady state at the initial shares (0 = none)", ge=0, le=200,
+    )
+    crowding_out: float = P(
+        0.3, "share of payment", "judgement (0-0.6): after payments stop, intrinsic motivation "
+        "falls (Ravaioli et al. 2023)", ge=0.0, le=1.0, sens=(0.0, 0.6),
+    )
+
+
+class Regulation(_Section):
+    """Mandates and bans with inspections and penalties (government → farmer)."""
+
+    mandate: list[str] = P([], "practice ids", "scenario choice")
+    ban: list[str] = P([], "practice ids", "scenario choice")
+    inspection_prob: float = P(
+        0.05, "1/yr", "judgement: CAP on-the-spot checks cover 1-5 % of beneficiaries",
+        ge=0.0, le=1.0, sens=(0.01, 0.2),
+    )
+    penalty_eur_per_ha: float = P(
+        150.0, "EUR/ha", "judgement: CAP conditionality reductions (50-400)", ge=0.0, le=1e5,
+        sens=(50.0, 400.0),
+    )
+    compliance_logit: float = P(
+        2.0, "logit", "judgement (0-4): farmers' intrinsic motivation to obey a rule, beyond the "
+        "expected fine (TPB injunctive norm; Kaufmann et al. 2009)", ge=0.0, le=20.0,
+        sens=(0.0, 4.0),
+    )
+    compliance_ramp_yr: float = P(
+        3.0, "yr", "judgement: grace period before full enforcement", ge=0.0, le=30.0,
+    )
+
+
+class Policy(_Section):
+    """Government instruments. Active from ``start_year`` to ``end_year`` (inclusive)."""
+
+    start_year: int = P(2025, "year", "scenario choice", ge=1800, le=2200)
+    end_year: int = P(2100, "year", "scenario choice: instruments stop after it", ge=1800, le=2200)
+    subsidy_eur_per_ha: float = P(
+        0.0, "EUR/ha/yr", "FR eco-scheme 2023: 46.69/63.72/93.72 EUR/ha; EQIP cover crops "
+        "34-75 USD/acre", ge=0.0, le=1e5, sens=(0.0, 150.0),
+    )
+    subsidy_practices: list[str] = P(
+        list(PRACTICE_IDS), "practice ids", "scenario choice: eligible practices",
+    )
+    carbon_price_eur_per_tco2e: float = P(
+        0.0, "EUR/t CO2e", "EU ETS 2021-25 average 72 (54-85); VCM soil credits 20-50 EUR/t",
+        ge=0.0, le=1e5, sens=(0.0, 150.0),
+    )
+    buffer_share: float = P(
+        0.2, "share of credits", "Soil Capital 20 % reserve; ACCU 5-25 %", ge=0.0, le=1.0,
+        sens=(0.05, 0.25),
+    )
+    mrv_cost_eur_per_farm: float = P(
+        980.0, "EUR/farm/yr", "Soil Capital programme fee 2020 (LBC livestock ~2,500)",
+        ge=0.0, le=1e6, sens=(300.0, 2500.0),
+    )
+    mrv_paid_by_government: bool = P(
+        False, "-", "scenario choice: who pays monitoring, reporting and verification",
+    )
+    budget_eur_per_yr: float | None = P(
+        None, "EUR/yr", "scenario choice; None = no cap. EQIP 1.38-1.85 bn USD/yr", ge=0.0,
+    )
+    ngo_funding_eur_per_yr: float = P(
+        0.0, "EUR/yr", "scenario choice: public funding of NGO advice", ge=0.0, le=1e12,
+    )
+    target_permille: float = P(
+        4.0, "‰/yr", "4 per 1000 initiative (Minasny et al. 2017)", ge=0.0, le=100.0,
+    )
+    adaptive: bool = P(
+        False, "-", "scenario choice: raise the subsidy while the 4‰ target is missed",
+    )
+    adaptive_step: float = P(
+        0.1, "share per yr", "judgement: yearly relative raise of the subsidy", ge=0.0, le=5.0,
+    )
+    regulation: Regulation = Field(default_factory=Regulation)
+
+    @model_validator(mode="after")
+    def _check(self) -> Policy:
+        for name, items in (
+            ("subsidy_practices", self.subsidy_practices),
+            ("regulation.mandate", self.regulation.mandate),
+            ("regulation.ban", self.regulation.ban),
+        ):
+            bad = sorted(set(items) - set(PRACTICE_IDS))
+            if bad:
+                raise ValueError(f"{name}: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}")
+        return self
+
+
+class Market(_Section):
+    """Agri-food businesses: supply contracts with premiums, carbon insetting."""
+
+    premium_eur_per_ha: float = P(
+        0.0, "EUR/ha/yr", "scenario choice; judgement 20-100 EUR/ha for low-carbon contracts",
+        ge=0.0, le=1e5, sens=(0.0, 100.0),
+    )
+    premium_practices: list[str] = P(
+        ["cover_crops", "conservation_agriculture", "organic_fertilisation"],
+        "practice ids", "scenario choice: practices a contract requires (any one)",
+    )
+    insetting_price_eur_per_tco2e: float = P(
+        0.0, "EUR/t CO2e", "VCM soil carbon EU 20-50 EUR/t (Soil Capital 27.5-33)", ge=0.0,
+        le=1e5, sens=(0.0, 50.0),
+    )
+    intermediary_share: float = P(
+        0.3, "share of credit revenue", "Soil Capital 30 % commission; Indigo 25 %", ge=0.0,
+        le=1.0, sens=(0.2, 0.3),
+    )
+    capacity_share: float = P(
+        0.3, "share of suppliers", "judgement: contracts a business can offer (0.1-1)", ge=0.0,
+        le=1.0, sens=(0.1, 1.0),
+    )
+    demand_growth: float = P(
+        0.03, "1/yr", "judgement: growth of demand for low-carbon products (0-0.1)", ge=-1.0,
+        le=1.0, sens=(0.0, 0.1),
+    )
+    campaign_demand_effect: float = P(
+        0.5, "per unit campaign intensity", "judgement (0-1)", ge=0.0, le=10.0,
+    )
+
+
+class Advice(_Section):
+    """NGO advice and campaigns, scientists' good-practice database and MRV."""
+
+    ngo_capacity_share: float = P(
+        0.02, "share of farms per NGO per yr", "judgement (0.005-0.05)", ge=0.0, le=1.0,
+        sens=(0.005, 0.05),
+    )
+    cost_per_advice_eur: float = P(
+        1000.0, "EUR/farm visit programme", "judgement (500-2500); MRV/advice fees ~980-2,500 "
+        "EUR/farm (Soil Capital, Sodiaal)", ge=1.0, le=1e6,
+    )
+    knowledge_gain: float = P(
+        0.3, "knowledge units per advice", "judgement (0.1-0.5)", ge=0.0, le=1.0,
+        sens=(0.1, 0.5),
+    )
+    trust_mean: float = P(
+        0.7, "0-1", "judgement: trust in advisers (0.4-0.9)", ge=0.0, le=1.0, sens=(0.4, 0.9),
+    )
+    campaign_intensity: float = P(
+        0.0, "attitude units per yr", "scenario choice (0-0.05)", ge=0.0, le=1.0,
+        sens=(0.0, 0.05),
+    )
+    mrv_error_sd_t_c_ha: float = P(
+        0.5, "t C/ha", "judgement: sd of a farm's measured yearly SOC change (0.2-1.5)",
+        ge=0.0, le=20.0, sens=(0.2, 1.5),
+    )
+    prior_rel_sd: float = P(
+        0.5, "share of expected rate", "judgement: scientists' initial uncertainty (0.25-1)",
+        ge=0.0, le=5.0, sens=(0.25, 1.0),
+    )
+    scientist_capacity_share: float = P(
+        0.005, "share of farms per scientist per yr", "judgement (0-0.02)", ge=0.0, le=1.0,
+    )
+
+
+class PracticeParams(_Section):
+    """Overridable figures of one practice (defaults and sources: :mod:`abm.practices`)."""
+
+    annual_cost_eur_per_ha: float = Field(ge=-1e5, le=1e5)
+    establishment_cost_eur_per_ha: float = Field(ge=0.0, le=1e6)
+    benefit_eur_per_ha: float = Field(ge=-1e5, le=1e5)
+    years_to_benefit: float = Field(ge=0.0, le=100.0)
+    complexity: float = Field(ge=0.0, le=1.0)
+    uncertainty_eur_per_ha: float = Field(ge=0.0, le=1e5)
+    initial_share: float = Field(ge=0.0, le=0.95)
+    disadoption_rate: float = Field(ge=0.0, le=0.95)
+    extra_input_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
+    rate_modifier: float = Field(gt=0.0, le=2.0)
+    fym_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
+    biochar_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
+    irrigation_mm_yr: float = Field(ge=0.0, le=3000.0)
+
+
+_PRACTICE_FIELDS = tuple(PracticeParams.model_fields)
+
+
+def _practice_default(pid: str) -> PracticeParams:
+    spec = CATALOGUE[pid]
+    return PracticeParams(**{f: getattr(spec, f) for f in _PRACTICE_FIELDS})
+
+
+Practices = type(
+    "Practices",
+    (_Section,),
+    {
+        "__annotations__": dict.fromkeys(PRACTICE_IDS, PracticeParams),
+        "__doc__": "Per-practice figures, one table per practice id.",
+        "__module__": __name__,
+        **{pid: Field(default_factory=lambda pid=pid: _practice_default(pid)) for pid in PRACTICE_IDS},
+    },
+)
+
+
+class Params(_Section):
+    """All parameters of one model run. Paths are dotted (``policy.subsidy_eur_per_ha``)."""
+
+    n_farms: int = P(1000, "farms", "scenario choice", ge=1, le=5_000_000)
+    start_year: int = P(2020, "year", "scenario choice", ge=1800, le=2200)
+    end_year: int = P(2050, "year", "scenario choice (2030 and 2050 are reporting years)",
+                      ge=1800, le=2200)
+    seed: int = P(42, "-", "root seed; run_model(seed=...) overrides it", ge=0)
+    landscape: Landscape = Field(default_factory=Landscape)
+    climate: Climate = Field(default_factory=Climate)
+    soil: Soil = Field(default_factory=Soil)
+    network: Network = Field(default_factory=Network)
+    farmer: Farmer = Field(default_factory=Farmer)
+    policy: Policy = Field(default_factory=Policy)
+    market: Market = Field(default_factory=Market)
+    advice: Advice = Field(default_factory=Advice)
+    practices: Practices = Field(default_factory=Practices)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _years(self) -> Params:
+        if self.end_year < self.start_year:
+            raise ValueError(
+                f"end_year ({self.end_year}) must be >= start_year ({self.start_year})"
+            )
+        bad = sorted(set(self.market.premium_practices) - set(PRACTICE_IDS))
+        if bad:
+            raise ValueError(
+                f"market.premium_practices: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter table
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One row of ``abm params``."""
+
+    path: str
+    default: Any
+    unit: str
+    low: float | None
+    high: float | None
+    sensitivity: tuple[float, float] | None
+    source: str
+    description: str
+
+
+def _bounds(field: Any) -> tuple[float | None, float | None]:
+    low = high = None
+    for m in field.metadata:
+        low = getattr(m, "ge", getattr(m, "gt", low)) if low is None else low
+        high = getattr(m, "le", getattr(m, "lt", high)) if high is None else high
+    return low, high
+
+
+_PRACTICE_UNITS = {
+    "annual_cost_eur_per_ha": "EUR/ha/yr",
+    "establishment_cost_eur_per_ha": "EUR/ha",
+    "benefit_eur_per_ha": "EUR/ha/yr",
+    "years_to_benefit": "yr",
+    "complexity": "0-1",
+    "uncertainty_eur_per_ha": "EUR/ha/yr",
+    "initial_share": "share of eligible area",
+    "disadoption_rate": "1/yr",
+    "extra_input_t_c_ha_yr": "t C/ha/yr",
+    "rate_modifier": "-",
+    "fym_t_c_ha_yr": "t C/ha/yr",
+    "biochar_t_c_ha_yr": "t C/ha/yr",
+    "irrigation_mm_yr": "mm/yr",
+}
+
+
+def _walk(model: type[BaseModel], prefix: str) -> Iterator[ParamSpec]:
+    for name, field in model.model_fields.items():
+        path = f"{prefix}{name}"
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            if ann is PracticeParams:
+                yield from _walk_practice(name, path + ".")
+            else:
+                yield from _walk(ann, path + ".")
+            continue
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        low, high = _bounds(field)
+        sens = extra.get("sensitivity")
+        default = field.get_default(call_default_factory=True)
+        yield ParamSpec(
+            path=path,
+            default=default,
+            unit=str(extra.get("unit", "")),
+            low=low,
+            high=high,
+            sensitivity=tuple(sens) if sens else None,  # type: ignore[arg-type]
+            source=str(extra.get("source", "")),
+            description=field.description or "",
+        )
+
+
+def _walk_practice(pid: str, prefix: str) -> Iterator[ParamSpec]:
+    spec = CATALOGUE[pid]
+    for name, field in PracticeParams.model_fields.items():
+        default = getattr(spec, name)
+        low, high = _bounds(field)
+        source = spec.sources.get(name, "SCIENCE.md §5 / abm.practices (no effect by default)")
+        sens = None
+        if default:
+            lo, hi = sorted((0.5 * default, 1.5 * default))
+            sens = (lo, hi)
+        yield ParamSpec(
+            path=f"{prefix}{name}",
+            default=default,
+            unit=_PRACTICE_UNITS[name],
+            low=low,
+            high=high,
+            sensitivity=sens,
+            source=source,
+            description="",
+        )
+
+
+def param_specs() -> list[ParamSpec]:
+    """Every parameter: path, default, unit, allowed range, sensitivity range, source."""
+    return list(_walk(Params, ""))
+
+
+def param_paths() -> list[str]:
+    """Every valid dotted parameter path."""
+    return [s.path for s in param_specs()]
+
+
+# --------------------------------------------------------------------------------------------
+# Resolution: defaults → scenario chain → file → overrides
+# --------------------------------------------------------------------------------------------
+
+
+def flatten(params: BaseModel | Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Dotted path → value for every leaf parameter (dict-valued parameters stay whole)."""
+    data = params.model_dump() if isinstance(params, BaseModel) else dict(params)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and not _is_leaf_dict(path):
+            out.update(flatten(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+_DICT_LEAVES = {"landscape.zone_shares", "landscape.system_shares"}
+
+
+def _is_leaf_dict(path: str) -> bool:
+    return path in _DICT_LEAVES
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for path, value in flat.items():
+        node = nested
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return nested
+
+
+def _suggest(path: str, valid: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(path, valid, n=3, cutoff=0.6)
+    if close:
+        return f"did you mean {', '.join(close)}? (abm params lists all)"
+    return "see `abm params` for every valid path"
+
+
+def check_path(path: str, *, source: str) -> None:
+    """Raise :class:`UserInputError` unless ``path`` is a parameter path."""
+    valid = param_paths()
+    if path in valid:
+        return
+    # a key inside a dict-valued parameter, e.g. landscape.zone_shares.tropical
+    parent = path.rsplit(".", 1)[0]
+    if parent in _DICT_LEAVES:
+        return
+    raise UserInputError(f"unknown parameter {path!r}; {_suggest(path, valid)}", source=source)
+
+
+def _flatten_doc(doc: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in doc.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and not _is_leaf_dict(path):
+            out.update(_flatten_doc(value, path + "."))
+        else:
+            out[path] = value
+    return out
+
+
+def _scenario_dir() -> Path:
+    packaged = Path(__file__).resolve().parent / "_scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "experiments" / "scenarios"
+
+
+def builtin_scenarios() -> dict[str, str]:
+    """Built-in scenario name → one-line description."""
+    out: dict[str, str] = {}
+    for path in sorted(_scenario_dir().glob("*.toml")):
+        doc = _read_toml(path)
+        out[path.stem] = str(doc.get("scenario", {}).get("description", ""))
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserInputError("file not found", source=str(path)) from None
+    except OSError as exc:
+        raise UserInputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserInputError(f"malformed TOML: {exc}", source=str(path)) from None
+
+
+def _scenario_values(scenario: str | Path, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Flat values of a scenario (built-in name or TOML file), its ``from`` chain applied."""
+    name = str(scenario)
+    if isinstance(scenario, Path) or name.endswith(".toml"):
+        path = Path(scenario)
+    else:
+        path = _scenario_dir() / f"{name}.toml"
+        if not path.is_file():
+            allowed = ", ".join(builtin_scenarios())
+            raise UserInputError(
+                f"unknown scenario {name!r}; built-in scenarios: {allowed} (or a .toml file)",
+                source="--scenario",
+            )
+    if name in seen:
+        raise UserInputError(f"scenario 'from' chain loops: {' -> '.join((*seen, name))}",
+                             source=str(path))
+    doc = _read_toml(path)
+    meta = doc.pop("scenario", {})
+    if not isinstance(meta, dict):
+        raise UserInputError("[scenario] must be a table", source=str(path))
+    unknown = sorted(set(meta) - {"name", "description", "from"})
+    if unknown:
+        raise UserInputError(
+            f"unknown key(s) in [scenario]: {unknown}; allowed: name, description, from",
+            source=str(path),
+        )
+    values: dict[str, Any] = {}
+    if "from" in meta:
+        values.update(_scenario_values(str(meta["from"]), (*seen, name)))
+    flat = _flatten_doc(doc)
+    for key in flat:
+        check_path(key, source=str(path))
+    values.update(flat)
+    return values
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """Parse ``--set path=value`` items; values are TOML literals, else strings."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UserInputError(f"expected path=value, got {item!r}", source="--set")
+        path, raw = (s.strip() for s in item.split("=", 1))
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        if isinstance(value, str) and value.lower() in {"none", "null"}:
+            value = None
+        out[path] = value
+    return out
+
+
+def resolve_params(
+    scenario: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    source: str = "--set",
+) -> Params:
+    """Build validated :class:`Params` from defaults, a scenario and dotted-path overrides.
+
+    Raises
+    ------
+    UserInputError
+        Unknown scenario or parameter path, malformed file, value out of range.
+    """
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    if scenario is not None:
+        scen = _scenario_values(scenario)
+        values.update(scen)
+        origin.update(dict.fromkeys(scen, str(scenario)))
+    for path, value in (overrides or {}).items():
+        check_path(path, source=source)
+        values[path] = value
+        origin[path] = source
+    nested = _nest(flatten(Params()))
+    for path, value in values.items():
+        node = nested
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    try:
+        return Params.model_validate(nested)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        where = origin.get(loc, source)
+        msg = err["msg"]
+        if err.get("ctx"):
+            ctx = {k: v for k, v in err["ctx"].items() if k != "error"}
+            if ctx:
+                msg += f" (allowed: {', '.join(f'{k} {v}' for k, v in ctx.items())})"
+        msg = msg.removeprefix("Value error, ")
+        key = f"{loc}: " if loc and not msg.startswith(loc.split(".")[-1]) else ""
+        got = err.get("input")
+        tail = "" if isinstance(got, dict) else f"; got {got!r}"
+        raise UserInputError(f"{key}{msg}{tail}", source=where) from None
+
+
+def as_params(params: Params | Mapping[str, Any] | None) -> Params:
+    """Accept a :class:`Params`, a flat dict of dotted paths, a nested dict, or None."""
+    if params is None:
+        return Params()
+    if isinstance(params, Params):
+        return params
+    flat = _flatten_doc(params)
+    return resolve_params(None, flat, source="params")
