@@ -30,6 +30,133 @@ def _fail(exc: Exception) -> None:
 
 
 @app.command()
+def run(
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Built-in scenario name or a scenario .toml file.")
+    ] = "baseline",
+    farms: Annotated[int | None, typer.Option("--farms", help="Number of farms (n_farms).")] = None,
+    start: Annotated[int | None, typer.Option("--start", help="First simulated year.")] = None,
+    end: Annotated[int | None, typer.Option("--end", help="Last simulated year.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Root seed (default: the scenario's).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a parameter: dotted.path=value (repeatable)."),
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the results folder here.")] = None,
+) -> None:
+    """Run one scenario and print its headline figures (and write --out DIR)."""
+    from abm.scenario import parse_set, resolve_params
+
+    try:
+        overrides = parse_set(set_ or [])
+        for path, value in (("n_farms", farms), ("start_year", start), ("end_year", end)):
+            if value is not None:
+                overrides[path] = value
+        params = resolve_params(scenario, overrides, source="--set")
+        if out is not None:
+            from abm.batch.store import ResultStore
+
+            ResultStore.check_new(out)
+    except UserInputError as exc:
+        _fail(exc)
+    _run_one(scenario, params, seed, overrides, out)
+
+
+def _run_one(scenario: str, params: object, seed: int | None, overrides: dict, out: Path | None) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from abm.model import SoilCarbonModel
+    from abm.reporters import UNITS
+    from abm.run import run_model
+    from abm.scenario import Params
+
+    assert isinstance(params, Params)
+    console = Console(stderr=True)
+    with console.status("building the landscape (spin-up, inverse mode, network, burn-in)"):
+        model = SoilCarbonModel(params, seed=seed)
+    n_years = params.end_year - params.start_year + 1
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} yr"),
+        TimeRemainingColumn(), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task(f"{scenario}", total=n_years)
+        while model.year <= params.end_year:
+            model.step()
+            bar.advance(task)
+    result = run_model(model=model)
+    table = Table(title=f"{scenario} — {params.n_farms} farms, {params.start_year}-{params.end_year}, seed {model.root_seed}")
+    table.add_column("output")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for key in (
+        "adoption_share_2030", "adoption_share_2050", "soc_change_permille_mean",
+        "share_farms_4p1000_2030", "share_farms_4p1000_2050", "sequestration_tco2e_cum_final",
+        "storage_tco2e_cum_final", "public_spend_eur_total", "public_cost_eur_per_tco2e",
+        "premiums_eur_total", "disadoptions_total",
+    ):
+        if key not in result.kpis:
+            continue
+        base = key.rsplit("_", 1)[0] if key[-4:].isdigit() or key.endswith("_final") or key.endswith("_total") else key
+        unit = UNITS.get(base, "EUR/t CO2e" if key == "public_cost_eur_per_tco2e" else "")
+        if key.endswith("_total") and unit.endswith("/yr"):
+            unit = unit[: -len("/yr")] + " (total)"
+        table.add_row(key, f"{result.kpis[key]:,.4g}", unit)
+    Console().print(table)
+    if out is not None:
+        from abm.batch.store import write_single_run
+
+        write_single_run(out, result, scenario=scenario, seed=model.root_seed,
+                         spec={"scenario": scenario, "overrides": overrides, "seed": model.root_seed})
+        typer.echo(f"results written to {out}")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    from abm.scenario import builtin_scenarios
+
+    for name, desc in builtin_scenarios().items():
+        typer.echo(f"{name:16s} {desc}")
+
+
+@app.command()
+def params(
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Every parameter: path, default, unit, allowed range, sensitivity range, source."""
+    import json
+
+    from abm.scenario import param_specs
+
+    specs = param_specs()
+    if fmt == "json":
+        rows = [
+            {
+                "path": s.path, "default": s.default, "unit": s.unit, "low": s.low, "high": s.high,
+                "sensitivity": list(s.sensitivity) if s.sensitivity else None, "source": s.source,
+            }
+            for s in specs
+        ]
+        typer.echo(json.dumps(rows, indent=1, default=str))
+        return
+    if fmt != "table":
+        _fail(UserInputError(f"--format {fmt!r}: allowed: table, json", source="command line"))
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ("path", "default", "unit", "allowed", "sensitivity", "source"):
+        table.add_column(col, overflow="fold")
+    for s in specs:
+        allowed = "" if s.low is None and s.high is None else f"[{s.low}, {s.high}]"
+        sens = "" if not s.sensitivity else f"{s.sensitivity[0]:g}-{s.sensitivity[1]:g}"
+        table.add_row(s.path, str(s.default), s.unit, allowed, sens, s.source)
+    Console(width=200).print(table)
+
+
+@app.command()
 def rothc(
     input_file: Annotated[Path, typer.Argument(help="Official RothC input file (v1 or v2 format).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for year_results.csv and month_results.csv.")],

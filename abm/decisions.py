@@ -5,7 +5,7 @@ shift, as a yearly hazard per farmer ``i`` and practice ``p``.
 
 Non-adopter (adoption hazard)::
 
-    V = alpha_p + w_economic * NB_new / 100            # expected net benefit, EUR/ha/yr
+    V = alpha_p + w_economic * knowledge * NB_new / 100   # net benefit, EUR/ha/yr, as far as known
           + w_attitude * (attitude - 0.5)              # TPB attitude
           + w_norm * norm                              # TPB subjective norm: share of adopting peers
           + w_control * (knowledge - complexity_p)     # TPB perceived behavioural control
@@ -24,6 +24,10 @@ Perceived control enters the intention to adopt only: once a farmer uses a pract
 (years of use) stands for it.
 
 ``NB_new`` includes the annualised establishment cost (the switching cost); ``NB_keep`` does not.
+A non-adopter weighs the economics only as far as it knows the practice (``knowledge`` 0–1):
+relative advantage sets how far adoption can go, learnability how fast (ADOPT, Kuehne et al.
+2017), and knowledge spreads from adopting peers and advisers — the source of S-shaped
+diffusion under a constant incentive (Ryan & Gross 1943: ~5 yr from first hearing to adoption).
 The intercepts ``alpha_p`` and ``gamma_p`` are not free parameters: :func:`calibrate_intercepts`
 sets them at the start so that, with no new policy, the mean drop hazard of adopters equals the
 observed yearly dis-adoption rate and expected entries equal expected exits at the initial
@@ -81,7 +85,7 @@ def adoption_utility(
 ) -> FloatArray:
     """Utility of adopting, without the intercept; shapes broadcast to (N, P)."""
     return (
-        w.w_economic * nb_new / 100.0
+        w.w_economic * knowledge * nb_new / 100.0
         + w.w_attitude * (attitude[:, None] - 0.5)
         + w.w_norm * norm
         + w.w_control * (knowledge - complexity[None, :])

@@ -164,7 +164,7 @@ class Farmer(_Section):
     """
 
     w_economic: float = P(
-        1.2, "logit per 100 EUR/ha/yr", "judgement; logit shift by economics "
+        2.0, "logit per 100 EUR/ha/yr", "judgement; logit shift by economics "
         "(Moving-the-Middle NZ ABM)", ge=0.0, le=20.0, sens=(0.5, 3.0),
     )
     w_attitude: float = P(
@@ -188,8 +188,8 @@ class Farmer(_Section):
         ge=0.0, le=20.0, sens=(0.0, 3.0),
     )
     peer_learning: float = P(
-        0.3, "1/yr per share of adopting peers", "judgement; Craska et al. 2025 demo-farm "
-        "effect peaks after ~4 yr", ge=0.0, le=5.0, sens=(0.1, 0.6),
+        0.6, "1/yr per share of adopting peers", "judgement; Craska et al. 2025 demo-farm "
+        "effect peaks after ~4 yr", ge=0.0, le=5.0, sens=(0.2, 1.0),
     )
     knowledge_decay: float = P(
         0.05, "1/yr", "judgement (0-0.15)", ge=0.0, le=1.0, sens=(0.0, 0.15),

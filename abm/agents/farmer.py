@@ -128,7 +128,7 @@ class Farmer(mesa.Agent):
             norm = float(m.norm[i, p])
             control = float(f.knowledge[i, p]) - float(m.practice_table.complexity[p])
             u_adopt = (
-                w.w_economic * nb_new / 100.0
+                w.w_economic * float(f.knowledge[i, p]) * nb_new / 100.0
                 + w.w_attitude * att
                 + w.w_norm * norm
                 + w.w_control * control

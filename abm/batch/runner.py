@@ -86,25 +86,28 @@ def default_out(study: Study) -> Path:
     return Path("results") / study.name
 
 
-def first_difference(a: Any, b: Any, path: str = "") -> str | None:
-    """Dotted path of the first place two JSON-like values differ (``None`` if equal)."""
+def first_difference(a: Any, b: Any, path: str = "") -> tuple[str, Any, Any] | None:
+    """The first place two JSON-like values differ: ``(dotted path, a's value, b's value)``."""
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         for key in list(a) + [k for k in b if k not in a]:
             if key not in a or key not in b:
-                return f"{path}.{key}".lstrip(".")
+                return f"{path}.{key}".lstrip("."), a.get(key), b.get(key)
             diff = first_difference(a[key], b[key], f"{path}.{key}")
             if diff is not None:
                 return diff
         return None
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return f"{path} (length {len(a)} vs {len(b)})".lstrip(".")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             diff = first_difference(x, y, f"{path}[{i}]")
             if diff is not None:
                 return diff
         return None
-    return None if a == b else path.lstrip(".")
+    return None if a == b else (path.lstrip("."), a, b)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_resume(out_dir: Path, spec: Mapping[str, Any], study: Path) -> dict[str, Any] | None:
@@ -121,9 +124,11 @@ def _check_resume(out_dir: Path, spec: Mapping[str, Any], study: Path) -> dict[s
         )
     diff = first_difference(manifest.get("spec"), spec)
     if diff is not None:
+        where, old, new = diff
         raise UserInputError(
-            f"--resume: the study differs from the one that started {out_dir} (first at "
-            f"{diff}); resume with the same study, or start a new --out",
+            f"--resume: the study differs from the one that started {out_dir} at "
+            f"{where.removeprefix('study.')} (stored {_short(old)}, now {_short(new)}); resume "
+            "with the same study, or start a new --out",
             source=str(study),
         )
     return manifest

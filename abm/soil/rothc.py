@@ -362,6 +362,32 @@ def _soil(clay: FloatArray, depth_cm: FloatArray) -> _Soil:
     )
 
 
+#: Largest |x| for which :func:`_exp_small` uses the Padé form (truncation < 2e-17 relative).
+_PADE_MAX = 0.02
+
+
+def _exp_small(x: FloatArray, out: FloatArray, w1: FloatArray, w2: FloatArray) -> None:
+    """``out = exp(x)`` for ``x ≤ 0``; Padé [3/3] when every ``|x| ≤ 0.02``, else ``numpy.exp``.
+
+    ``exp(x) ≈ (120 + 60x + 12x² + x³) / (120 − 60x + 12x² − x³)``, truncation error
+    ``x⁷/100800`` (< 1.3e-17 relative at |x| = 0.02, below double rounding). RothC's monthly
+    HUM exponent ``rate·K_HUM/12`` stays below 0.02 for any rate ≤ 12 (the temperature
+    modifier is 4.8 at 30 °C), and this costs 8 array operations instead of one ``exp`` — about
+    2.5× cheaper. ``w1``, ``w2`` are scratch buffers; ``out`` may not alias ``x``.
+    """
+    if x.size == 0 or float(np.min(x)) < -_PADE_MAX:
+        np.exp(x, out=out)
+        return
+    np.multiply(x, x, out=w1)  # x²
+    np.add(w1, 60.0, out=w2)
+    np.multiply(w2, x, out=w2)  # odd part x·(60 + x²)
+    np.multiply(w1, 12.0, out=w1)
+    np.add(w1, 120.0, out=w1)  # even part 120 + 12x²
+    np.subtract(w1, w2, out=out)  # denominator
+    np.add(w1, w2, out=w1)  # numerator
+    np.divide(w1, out, out=out)
+
+
 def _col(x: NDArray[np.generic], m: int) -> NDArray[np.generic]:
     """Column ``m`` of a ``(N, M)`` or ``(1, M)`` driver: ``(N,)`` or ``(1,)``."""
     return x[:, m]
@@ -492,18 +518,20 @@ def run(
         to_dpm_c = ratio_a[:, 0] / (ratio_a[:, 0] + 1.0)
         to_rpm_c = 1.0 / (ratio_a[:, 0] + 1.0)
     frac_co2 = 1.0 - soil.frac_bio - soil.frac_hum  # = x / (x + 1)
+    b_off = 0.2 + soil.smd_max * soil.b_slope  # b = b_off − SMD·slope below SMD1bar
 
     # State as (4, N), contiguous per pool; two buffers swapped every month.
     state = np.array(p0.T, dtype=float, order="C", copy=True)  # never alias the caller
     lost = np.empty((4, n))
     e = np.empty((4, n))
-    pw = np.empty((9, n))  # q, q², q⁴, …, q²⁵⁶ (see below)
+    pw = np.empty((9, n))  # q², q⁴, …, q²⁵⁶ in rows 1–8 (see below)
     co2 = np.zeros(n)
     tmp = np.empty(n)
     tmp2 = np.empty(n)
     thr = np.empty(n)
     b = np.empty(n)
     d_tot = np.empty(n)
+    arg_buf = np.empty(n)
 
     rec: dict[str, FloatArray] | None = None
     if record:
@@ -529,24 +557,29 @@ def run(
         np.maximum(thr, tmp, out=smd_a)
         # b = 1 above SMD1bar, else 0.2 + 0.8·(SMDmax − SMD)/(SMDmax − SMD1bar); the linear
         # branch reaches 1 exactly at SMD1bar and exceeds it above, so b = min(1, linear).
-        np.subtract(soil.smd_max, smd_a, out=b)
-        np.multiply(b, soil.b_slope, out=b)
-        np.add(b, 0.2, out=b)
+        np.multiply(smd_a, soil.b_slope, out=b)
+        np.subtract(b_off, b, out=b)
         np.minimum(b, 1.0, out=b)
-        # 3. cover: 0.6 covered, 1 bare
-        c = 0.6 * cov + bare
-        rate = b * c
-        rate *= a
+        # 3. cover c (0.6 covered, 1 bare) and the combined rate a·b·c(·rate_mod), carried
+        # directly as the exponent −rate·K_HUM·dt of step 4.
+        arg = arg_buf
+        a_k = a * -(K_HUM * DT)
+        np.multiply(cov, 0.6 * a_k, out=arg)
+        np.multiply(bare, a_k, out=tmp2)
+        np.add(arg, tmp2, out=arg)
+        np.multiply(arg, b, out=arg)
         if rmod_a is not None:
-            rate *= _col(rmod_a, j)
+            np.multiply(arg, _col(rmod_a, j), out=arg)
+        need_rate = use_bc or cap is not None or rec is not None
+        rate = arg / -(K_HUM * DT) if need_rate else arg
         # 4. decay: exp(−rate·k·dt) for the four pools from one exp. The rate constants are
         # integer multiples of K_HUM (K_DPM = 500, K_RPM = 15, K_BIO = 33 × K_HUM), so with
         # q = exp(−rate·K_HUM·dt) the factors are q⁵⁰⁰, q¹⁵, q³³, q: exact products of the
         # repeated squares of q (rounding ~1e-13 relative; three exps saved per farm-month).
-        q = pw[0]
-        np.multiply(rate, -K_HUM * DT, out=q)
-        np.exp(q, out=q)
-        for k in range(1, 9):
+        q = e[3]
+        _exp_small(arg, q, tmp, tmp2)
+        np.multiply(q, q, out=pw[1])
+        for k in range(2, 9):
             np.multiply(pw[k - 1], pw[k - 1], out=pw[k])  # q^(2^k)
         np.multiply(pw[3], pw[2], out=e[1])  # q^12
         np.multiply(e[1], pw[1], out=e[1])  # q^14
@@ -557,7 +590,6 @@ def run(
         np.multiply(e[0], pw[5], out=e[0])  # q^480
         np.multiply(e[0], pw[4], out=e[0])  # q^496
         np.multiply(e[0], pw[2], out=e[0])  # q^500 = DPM
-        e[3] = q  # HUM
         np.multiply(state, e, out=lost)  # what remains after decay
         np.subtract(state, lost, out=state)  # what decayed
         np.sum(state, axis=0, out=d_tot)
@@ -627,7 +659,7 @@ def run(
             rec["a"][j] = a
             rec["smd"][j] = smd_a
             rec["b"][j] = b
-            rec["c"][j] = c
+            rec["c"][j] = 0.6 * cov + bare
             rec["rate"][j] = rate
     return RothCResult(
         pools=np.ascontiguousarray(state.T),
