@@ -108,7 +108,7 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[
     Returns ``(mean, low, high, n)``; with ``n < 2`` the interval collapses onto the mean, with
     ``n == 0`` everything is NaN.
     """
-    from scipy import stats
+    from scipy.special import stdtrit  # Student t quantile; lighter than scipy.stats
 
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -118,15 +118,15 @@ def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[
     mean = float(x.mean())
     if n < 2:
         return mean, mean, mean, n
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
 
 
 def _t_half(sd: pd.Series, n: pd.Series, level: float = 0.95) -> pd.Series:
-    from scipy import stats
+    from scipy.special import stdtrit
 
     nn = n.to_numpy(dtype=float)
-    q = np.where(nn > 1, stats.t.ppf(0.5 + level / 2, np.maximum(nn - 1, 1)), np.nan)
+    q = np.where(nn > 1, stdtrit(np.maximum(nn - 1, 1), 0.5 + level / 2), np.nan)
     return pd.Series(q * sd.to_numpy(dtype=float) / np.sqrt(nn), index=sd.index)
 
 

@@ -1,61 +1,120 @@
 """Naive RothC-26.3 reference: one farm, one month at a time, pure Python (``math``).
 
-The correctness and speed reference for :mod:`abm.soil.rothc` (DESIGN.md §3): a direct
-transcription of the official monthly step (Rothamsted RothC_Py, SCIENCE.md §2) with plain
-floats, the way a per-agent implementation would run it. Same inputs as
-:func:`abm.soil.rothc.run` (without the extensions); same outputs to rounding.
+The correctness and speed reference for :mod:`abm.soil.rothc` (DESIGN.md §3): the way a
+per-agent implementation would run the soil — each farm object steps its own pools month by
+month. The month is a direct transcription of the official Rothamsted ``RothC_Py`` routines
+(``RMF_Tmp``, ``RMF_Moist``, ``RMF_PC``, ``decomp``; SCIENCE.md §2) with plain floats, without
+the radiocarbon bookkeeping (which :mod:`abm.soil.rothc` does not model either). Same inputs as
+:func:`abm.soil.rothc.run` without its extensions; same outputs to rounding (~1e-13).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+DPM_K = 10.0
+RPM_K = 0.3
+BIO_K = 0.66
+HUM_K = 0.02
 
 
-def month(
-    pools: list[float],
-    iom: float,
-    smd: float,
-    clay: float,
-    depth: float,
-    temp: float,
-    rain: float,
-    evap: float,
-    plant_c: float,
-    fym: float,
-    covered: bool,
-    dpm_rpm: float,
-) -> tuple[list[float], float, float]:
-    """One official RothC month for one farm: returns ``(pools, smd, co2)`` (t C/ha, mm)."""
-    # temperature
-    a = 0.0 if temp < -5.0 else 47.91 / (math.exp(106.06 / (temp + 18.27)) + 1.0)
-    # moisture
-    smd_max = -(20.0 + 1.3 * clay - 0.01 * (clay * clay)) * depth / 23.0
-    smd_1bar = 0.444 * smd_max
-    smd_bare = 0.556 * smd_max
-    df = rain - 0.75 * evap
-    wet = min(0.0, smd + df)
-    smd = max(smd_max, wet) if covered else max(min(smd_bare, smd), wet)
-    b = 1.0 if smd > smd_1bar else 0.2 + (1.0 - 0.2) * (smd_max - smd) / (smd_max - smd_1bar)
-    # cover
-    c = 0.6 if covered else 1.0
-    rate = a * b * c
-    # decay and partition
-    x = 1.67 * (1.85 + 1.60 * math.exp(-0.0786 * clay))
-    dpm, rpm, bio, hum = pools
-    dpm1 = dpm * math.exp(-rate * 10.0 / 12.0)
-    rpm1 = rpm * math.exp(-rate * 0.3 / 12.0)
-    bio1 = bio * math.exp(-rate * 0.66 / 12.0)
-    hum1 = hum * math.exp(-rate * 0.02 / 12.0)
-    d = (dpm - dpm1) + (rpm - rpm1) + (bio - bio1) + (hum - hum1)
-    co2 = d * x / (x + 1.0)
-    bio1 += d * 0.46 / (x + 1.0)
-    hum1 += d * 0.54 / (x + 1.0)
-    # inputs at the end of the month
-    dpm1 += plant_c * dpm_rpm / (dpm_rpm + 1.0) + 0.49 * fym
-    rpm1 += plant_c / (dpm_rpm + 1.0) + 0.49 * fym
-    hum1 += 0.02 * fym
-    return [dpm1, rpm1, bio1, hum1], smd, co2
+def rmf_tmp(temp: float) -> float:
+    """Temperature rate modifier (official ``RMF_Tmp``)."""
+    if temp < -5.0:
+        return 0.0
+    return 47.91 / (math.exp(106.06 / (temp + 18.27)) + 1.0)
+
+
+def rmf_moist(
+    rain: float, pevap: float, clay: float, depth: float, pc: int, swc: float
+) -> tuple[float, float]:
+    """Moisture rate modifier and the new deficit (official ``RMF_Moist``)."""
+    rmf_max = 1.0
+    rmf_min = 0.2
+    smd_max = -(20 + 1.3 * clay - 0.01 * (clay * clay))
+    smd_max_adj = smd_max * depth / 23.0
+    smd_1bar = 0.444 * smd_max_adj
+    smd_bare = 0.556 * smd_max_adj
+    df = rain - 0.75 * pevap
+    min_swc_df = min(0.0, swc + df)
+    min_smd_bare_swc = min(smd_bare, swc)
+    swc = max(smd_max_adj, min_swc_df) if pc == 1 else max(min_smd_bare_swc, min_swc_df)
+    if swc > smd_1bar:
+        rm_moist = 1.0
+    else:
+        rm_moist = rmf_min + (rmf_max - rmf_min) * (smd_max_adj - swc) / (smd_max_adj - smd_1bar)
+    return rm_moist, swc
+
+
+def rmf_pc(pc: int) -> float:
+    """Plant-cover rate modifier (official ``RMF_PC``)."""
+    return 1.0 if pc == 0 else 0.6
+
+
+@dataclass
+class Farm:
+    """One farm's soil state (t C/ha, mm) as a per-agent model would hold it."""
+
+    dpm: float
+    rpm: float
+    bio: float
+    hum: float
+    iom: float
+    clay: float
+    depth: float
+    swc: float = 0.0
+    co2: float = 0.0
+
+    def decomp(self, rate_m: float, c_inp: float, fym_inp: float, dpm_rpm: float) -> None:
+        """Decomposition, partition and inputs of one month (official ``decomp``)."""
+        tstep = 1.0 / 12.0
+        dpm1 = self.dpm * math.exp(-rate_m * DPM_K * tstep)
+        rpm1 = self.rpm * math.exp(-rate_m * RPM_K * tstep)
+        bio1 = self.bio * math.exp(-rate_m * BIO_K * tstep)
+        hum1 = self.hum * math.exp(-rate_m * HUM_K * tstep)
+        dpm_d = self.dpm - dpm1
+        rpm_d = self.rpm - rpm1
+        bio_d = self.bio - bio1
+        hum_d = self.hum - hum1
+        x = 1.67 * (1.85 + 1.60 * math.exp(-0.0786 * self.clay))
+        dpm_co2 = dpm_d * (x / (x + 1))
+        dpm_bio = dpm_d * (0.46 / (x + 1))
+        dpm_hum = dpm_d * (0.54 / (x + 1))
+        rpm_co2 = rpm_d * (x / (x + 1))
+        rpm_bio = rpm_d * (0.46 / (x + 1))
+        rpm_hum = rpm_d * (0.54 / (x + 1))
+        bio_co2 = bio_d * (x / (x + 1))
+        bio_bio = bio_d * (0.46 / (x + 1))
+        bio_hum = bio_d * (0.54 / (x + 1))
+        hum_co2 = hum_d * (x / (x + 1))
+        hum_bio = hum_d * (0.46 / (x + 1))
+        hum_hum = hum_d * (0.54 / (x + 1))
+        self.dpm = dpm1
+        self.rpm = rpm1
+        self.bio = bio1 + dpm_bio + rpm_bio + bio_bio + hum_bio
+        self.hum = hum1 + dpm_hum + rpm_hum + bio_hum + hum_hum
+        self.co2 += dpm_co2 + rpm_co2 + bio_co2 + hum_co2
+        self.dpm += dpm_rpm / (dpm_rpm + 1.0) * c_inp + 0.49 * fym_inp
+        self.rpm += 1.0 / (dpm_rpm + 1.0) * c_inp + 0.49 * fym_inp
+        self.hum += 0.02 * fym_inp
+
+    def month(
+        self,
+        temp: float,
+        rain: float,
+        pevap: float,
+        pc: int,
+        dpm_rpm: float,
+        c_inp: float,
+        fym_inp: float,
+    ) -> None:
+        """One official RothC month (``RothC``): modifiers, then ``decomp``."""
+        rm_tmp = rmf_tmp(temp)
+        rm_moist, self.swc = rmf_moist(rain, pevap, self.clay, self.depth, pc, self.swc)
+        rm_pc = rmf_pc(pc)
+        self.decomp(rm_tmp * rm_moist * rm_pc, c_inp, fym_inp, dpm_rpm)
 
 
 def run_naive(
@@ -72,7 +131,7 @@ def run_naive(
     covered: Sequence[Sequence[bool]],
     dpm_rpm: Sequence[float],
 ) -> tuple[list[list[float]], list[float], list[float]]:
-    """Run every farm through every month with :func:`month`.
+    """Step every farm through every month, one farm and one month at a time.
 
     Parameters
     ----------
@@ -90,30 +149,29 @@ def run_naive(
     pools, smd, co2
         Final pools, final deficit and total CO2-C per farm.
     """
-    out_pools: list[list[float]] = []
-    out_smd: list[float] = []
-    out_co2: list[float] = []
-    for f in range(len(pools)):
-        p = [float(v) for v in pools[f]]
-        s = float(smd[f])
-        total = 0.0
+    farms = [
+        Farm(
+            *(float(v) for v in pools[f]),
+            iom=float(iom[f]),
+            clay=float(clay[f]),
+            depth=float(depth[f]),
+            swc=float(smd[f]),
+        )
+        for f in range(len(pools))
+    ]
+    for f, farm in enumerate(farms):
         for m in range(len(temp)):
-            p, s, co2 = month(
-                p,
-                float(iom[f]),
-                s,
-                float(clay[f]),
-                float(depth[f]),
+            farm.month(
                 float(temp[m]),
                 float(rain[m]),
                 float(evap[m]),
+                1 if covered[f][m] else 0,
+                float(dpm_rpm[f]),
                 float(plant_c[f][m]),
                 float(fym[f][m]),
-                bool(covered[f][m]),
-                float(dpm_rpm[f]),
             )
-            total += co2
-        out_pools.append(p)
-        out_smd.append(s)
-        out_co2.append(total)
-    return out_pools, out_smd, out_co2
+    return (
+        [[farm.dpm, farm.rpm, farm.bio, farm.hum] for farm in farms],
+        [farm.swc for farm in farms],
+        [farm.co2 for farm in farms],
+    )

@@ -7,8 +7,8 @@ Methods
     values including both ends; ``values = [...]`` gives exactly those. The first parameter
     varies slowest. ``n`` is not used.
 ``lhs``
-    ``n`` points of a Latin hypercube (``scipy.stats.qmc.LatinHypercube``, one point per
-    1/n stratum of every parameter), mapped through each parameter's distribution.
+    ``n`` points of a Latin hypercube (:func:`latin_hypercube`, one point per 1/n stratum
+    of every parameter), mapped through each parameter's distribution.
 ``sobol``
     Saltelli's scheme through ``SALib.sample.sobol.sample`` (scrambled Sobol' sequence):
     ``n·(2D+2)`` points with ``second_order`` (default), ``n·(D+2)`` without; ``n`` a power of 2.
@@ -96,9 +96,9 @@ def salib_problem(design: DesignSpec) -> dict[str, Any]:
 
 def to_values(u: np.ndarray, dist: ParamDist) -> np.ndarray:
     """Map unit-interval samples ``u`` through a parameter's quantile function."""
-    from scipy import stats
-
     kind = dist.kind
+    if kind not in ("values", "uniform"):
+        from scipy import stats  # only here: importing scipy.stats takes about a second
     if kind == "values":
         levels = list(dist.values or [])
         idx = np.minimum((u * len(levels)).astype(int), len(levels) - 1)
@@ -133,12 +133,22 @@ def _levels(dist: ParamDist, levels: int) -> list[Any]:
     return list(dict.fromkeys(float(x) for x in grid))
 
 
+def latin_hypercube(n: int, d: int, seed: int) -> np.ndarray:
+    """``n`` points in ``[0, 1)^d``, exactly one in each ``1/n`` stratum of every dimension.
+
+    McKay et al. (1979): per dimension, a random permutation of the strata plus a uniform
+    position inside each stratum (as ``scipy.stats.qmc.LatinHypercube`` with ``scramble=True``;
+    written out here because importing ``scipy.stats`` costs a second at every start).
+    """
+    rng = np.random.default_rng(seed)
+    strata = np.stack([rng.permutation(n) for _ in range(d)], axis=1)
+    return (strata + rng.random((n, d))) / n
+
+
 def _unit_sample(design: DesignSpec, names: list[str], seed: int) -> np.ndarray:
     n = int(design.n or 0)
     if design.method == "lhs":
-        from scipy.stats import qmc
-
-        return qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(n)
+        return latin_hypercube(n, len(names), seed)
     problem = unit_problem(names)
     if design.method == "sobol":
         from SALib.sample import sobol

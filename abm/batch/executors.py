@@ -239,7 +239,7 @@ class DaskExecutor:
                 n_workers=self.n_local,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: never clash with a running cluster
             )
             self._client = Client(self._cluster)
             where = f"Dask LocalCluster at {self._cluster.scheduler_address}"

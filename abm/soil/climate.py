@@ -90,7 +90,9 @@ def _day_length_h(latitude_deg: float) -> FloatArray:
     return 24.0 * ws / np.pi
 
 
-def thornthwaite_pet(temp12: ArrayLike, latitude_deg: float, heat_index: float | None = None) -> FloatArray:
+def thornthwaite_pet(
+    temp12: ArrayLike, latitude_deg: float, heat_index: float | None = None
+) -> FloatArray:
     """Monthly potential evapotranspiration after Thornthwaite (1948), mm/month.
 
     ``PET = 16·(10·T/I)^a·(L/12)·(days/30)`` for ``0 < T < 26.5 °C`` and
@@ -369,7 +371,9 @@ def climate_series(
     if temp_noise_sd < 0 or rain_cv < 0:
         raise UserInputError("temp_noise_sd, rain_cv: must be ≥ 0")
     if (temp_noise_sd > 0 or rain_cv > 0) and rng is None:
-        raise UserInputError("rng: a numpy.random.Generator is required when temp_noise_sd or rain_cv > 0")
+        raise UserInputError(
+            "rng: a numpy.random.Generator is required when temp_noise_sd or rain_cv > 0"
+        )
     t_norm, r_norm, e_norm = z.temp12, z.rain12, z.evap12
     shift = warming_c_per_yr * np.arange(years, dtype=float)
     if temp_noise_sd > 0 and rng is not None:

@@ -61,7 +61,9 @@ class ICBMResult:
 
 def _check_rates(k1: float, k2: float) -> None:
     if not (k1 > 0 and k2 > 0) or k1 == k2:
-        raise UserInputError("k1, k2: must be > 0 and differ (the analytic solution divides by k2 − k1)")
+        raise UserInputError(
+            "k1, k2: must be > 0 and differ (the analytic solution divides by k2 − k1)"
+        )
 
 
 def steady_state(
@@ -185,7 +187,9 @@ def run(
         try:
             return np.broadcast_to(a, (n, n_steps)) if n_steps else np.zeros((n, 0))
         except ValueError:
-            raise ValueError(f"{name}: shape {np.shape(x)} does not broadcast to ({n}, {n_steps})") from None
+            raise ValueError(
+                f"{name}: shape {np.shape(x)} does not broadcast to ({n}, {n_steps})"
+            ) from None
 
     i_a = per_step(i, "i")
     r_a = per_step(r, "r")

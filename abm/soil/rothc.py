@@ -40,7 +40,7 @@ doi:10.1007/s10533-007-9140-0
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -162,7 +162,9 @@ def rate_temperature(temp_c: ArrayLike) -> FloatArray:
     return np.where(cold, 0.0, a)
 
 
-def _smd_limits(clay: FloatArray, depth_cm: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _smd_limits(
+    clay: FloatArray, depth_cm: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(SMDmax, SMD1bar, SMDbare)`` (mm, ≤ 0) for clay (%) and depth (cm), official order."""
     smd15 = -(20.0 + 1.3 * clay - 0.01 * (clay * clay))
     smd_max = smd15 * depth_cm / 23.0
@@ -287,7 +289,7 @@ def _climate(x: ArrayLike, n: int, name: str) -> FloatArray:
     raise ValueError(f"{name}: expected shape (M,) or ({n}, M), got {a.shape}")
 
 
-def _monthly(x: ArrayLike, n: int, m: int, name: str, *, per_farm_1d: bool) -> NDArray[np.generic]:
+def _monthly(x: ArrayLike, n: int, m: int, name: str, *, per_farm_1d: bool) -> NDArray[Any]:
     """A monthly driver broadcast (as a view) to ``(N, M)`` or ``(1, M)``.
 
     With ``per_farm_1d`` a 1-D array is one value per farm (``(N,)``), otherwise one value per
@@ -388,7 +390,7 @@ def _exp_small(x: FloatArray, out: FloatArray, w1: FloatArray, w2: FloatArray) -
     np.divide(w1, out, out=out)
 
 
-def _col(x: NDArray[np.generic], m: int) -> NDArray[np.generic]:
+def _col(x: NDArray[Any], m: int) -> NDArray[Any]:
     """Column ``m`` of a ``(N, M)`` or ``(1, M)`` driver: ``(N,)`` or ``(1,)``."""
     return x[:, m]
 
@@ -469,6 +471,15 @@ def run(
     Notes
     -----
     Mass balance holds to rounding: ``Σ inputs − co2 = Δ(DPM + RPM + BIO + HUM + biochar)``.
+    Results equal the official month (RothC_Py / RothC_R) to ~1e-13 t C/ha: the decay
+    factors of DPM, RPM and BIO are exact integer powers of the HUM factor (see the loop), and
+    a deficit below ``SMDmax`` — which RothC cannot produce — is raised to ``SMDmax``.
+
+    Performance: every month is a fixed number of array operations over the ``N`` farms.
+    ``(N, M)`` drivers are read one month (column) at a time; laying them out month-major in
+    memory (an ``(M, N)`` C-order array passed as its ``.T``, or Fortran order) makes that read
+    contiguous and is about twice as fast as a farm-major (C-order ``(N, M)``) array for large
+    ``N``.
     """
     p0 = np.asarray(pools, dtype=float)
     if p0.ndim != 2 or p0.shape[1] != 4:
@@ -494,7 +505,9 @@ def run(
     _check_nonneg(plant_a, "plant_c")
     _check_nonneg(fym_a, "fym")
     cov_raw = np.asarray(covered)
-    cov_a = _monthly(cov_raw if cov_raw.dtype == bool else cov_raw != 0, n, m, "covered", per_farm_1d=False)
+    cov_a = _monthly(
+        cov_raw if cov_raw.dtype == bool else cov_raw != 0, n, m, "covered", per_farm_1d=False
+    )
     ratio_a = _monthly(dpm_rpm, n, m, "dpm_rpm", per_farm_1d=True).astype(float, copy=False)
     _check_nonneg(ratio_a, "dpm_rpm")
     rmod_a = None
@@ -532,6 +545,8 @@ def run(
     b = np.empty(n)
     d_tot = np.empty(n)
     arg_buf = np.empty(n)
+    cov = np.empty(cov_a.shape[0])  # 1 (covered) / 0 (bare) as floats, (N,) or (1,)
+    bare = np.empty(cov_a.shape[0])
 
     rec: dict[str, FloatArray] | None = None
     if record:
@@ -545,8 +560,8 @@ def run(
         # Covered: max(SMDmax, min(0, SMD+DF)); bare: max(min(SMDbare, SMD), min(0, SMD+DF)).
         # With SMD ≥ SMDmax both are max(min(thr, SMD), min(0, SMD+DF)), thr = SMDmax
         # (covered) or SMDbare (bare); thr is selected exactly by 0/1 arithmetic.
-        cov = _col(cov_a, j).astype(float)
-        bare = 1.0 - cov
+        np.copyto(cov, _col(cov_a, j))
+        np.subtract(1.0, cov, out=bare)
         df = _col(rain_a, j) - 0.75 * _col(evap_a, j)
         np.add(smd_a, df, out=tmp)
         np.minimum(tmp, 0.0, out=tmp)
@@ -724,7 +739,9 @@ def _year(
     n = _n_farms(*shapes)
 
     def full(x: ArrayLike, name: str, per_farm_1d: bool = False) -> NDArray[np.generic]:
-        return np.ascontiguousarray(np.broadcast_to(_monthly(x, n, 12, name, per_farm_1d=per_farm_1d), (n, 12)))
+        return np.ascontiguousarray(
+            np.broadcast_to(_monthly(x, n, 12, name, per_farm_1d=per_farm_1d), (n, 12))
+        )
 
     plant = full(plant_c12, "plant_c12").astype(float)
     fym = full(fym12, "fym12").astype(float)
@@ -742,7 +759,9 @@ def _year(
     return _Year(
         n=n,
         iom=iom_a,
-        soil=_soil(np.array(_per_farm(clay, n, "clay")), np.array(_per_farm(depth_cm, n, "depth_cm"))),
+        soil=_soil(
+            np.array(_per_farm(clay, n, "clay")), np.array(_per_farm(depth_cm, n, "depth_cm"))
+        ),
         temp=full(temp12, "temp12").astype(float),
         rain=full(rain12, "rain12").astype(float),
         evap=full(evap12, "evap12").astype(float),
@@ -843,7 +862,7 @@ def _solve_fixed_point(a_mat: FloatArray, *us: FloatArray) -> list[FloatArray]:
     lhs = np.eye(4)[np.newaxis] - a_mat
     rhs = np.stack(us, axis=-1)  # (N, 4, K)
     sol = np.linalg.solve(lhs, rhs)
-    return [sol[:, :, k] for k in range(len(us))]
+    return [np.asarray(sol[:, :, k], dtype=np.float64) for k in range(len(us))]
 
 
 # --- saturation: non-linear annual map ------------------------------------------------------
@@ -916,7 +935,12 @@ def _sat_year_map(
 
 
 def _sat_equilibrium(
-    y: _Year, rate: FloatArray, cap: FloatArray, u_in: FloatArray, start: FloatArray, tol: float = 1e-12
+    y: _Year,
+    rate: FloatArray,
+    cap: FloatArray,
+    u_in: FloatArray,
+    start: FloatArray,
+    tol: float = 1e-12,
 ) -> FloatArray:
     """Newton's method with backtracking on ``F(P) − P = 0`` (saturated annual map)."""
     p = start.copy()
@@ -1027,7 +1051,9 @@ def equilibrium(
         ``(N, 4)`` DPM, RPM, BIO, HUM (t C/ha) at the end of December, and the periodic
         December deficit ``(N,)`` (mm) from which a forward :func:`run` continues.
     """
-    y = _year(iom, clay, depth_cm, temp12, rain12, evap12, plant_c12, fym12, covered12, dpm_rpm, rate_mod)
+    y = _year(
+        iom, clay, depth_cm, temp12, rain12, evap12, plant_c12, fym12, covered12, dpm_rpm, rate_mod
+    )
     pools, smd_dec, _, _ = _equilibrium_year(y, saturation)
     return pools, smd_dec
 
@@ -1079,7 +1105,17 @@ def inputs_for_stock(
     """
     target_raw = np.asarray(soc_target, dtype=float)
     y = _year(
-        iom, clay, depth_cm, temp12, rain12, evap12, plant_c12_ref, fym12, covered12, dpm_rpm, rate_mod,
+        iom,
+        clay,
+        depth_cm,
+        temp12,
+        rain12,
+        evap12,
+        plant_c12_ref,
+        fym12,
+        covered12,
+        dpm_rpm,
+        rate_mod,
         extra_farm_shapes=(target_raw.shape[:1],) if target_raw.ndim else (),
     )
     target = np.array(_per_farm(target_raw, y.n, "soc_target"), dtype=float)
@@ -1099,7 +1135,11 @@ def inputs_for_stock(
             f"without plant input (IOM + manure-only equilibrium) or a zero reference input, so it "
             f"cannot be reached with non-negative inputs (farm index {shown})"
         )
-    scale_lin = (target - base) / per_unit if saturation is None else (target - y.iom - eq_f.sum(axis=1)) / per_unit
+    scale_lin = (
+        (target - base) / per_unit
+        if saturation is None
+        else (target - y.iom - eq_f.sum(axis=1)) / per_unit
+    )
     if saturation is None:
         return scale_lin
 
@@ -1172,7 +1212,9 @@ def official_spinup_months(
     numpy.ndarray
         ``(N,)`` integer month counts (a multiple of 12).
     """
-    y = _year(iom, clay, depth_cm, temp12, rain12, evap12, plant_c12, fym12, covered12, dpm_rpm, rate_mod)
+    y = _year(
+        iom, clay, depth_cm, temp12, rain12, evap12, plant_c12, fym12, covered12, dpm_rpm, rate_mod
+    )
     up, uf = _input_vectors(y)
     u_all = up + uf
     p = np.zeros((y.n, 4))

@@ -170,7 +170,9 @@ class _Lines:
     def tokens(self, lineno: int) -> list[str]:
         return self.lines[lineno - 1].split()
 
-    def find(self, first_tokens: Sequence[str], start: int = 1, stop: int | None = None) -> int | None:
+    def find(
+        self, first_tokens: Sequence[str], start: int = 1, stop: int | None = None
+    ) -> int | None:
         """First line number ≥ ``start`` that starts with ``first_tokens`` (case-insensitive)."""
         end = len(self.lines) if stop is None else min(stop, len(self.lines))
         want = [t.lower() for t in first_tokens]
@@ -267,7 +269,8 @@ def read_input_file(path: Path | str) -> RothCInput:
     header = lines.tokens(soil_no)
     if len(header) != len(names):
         raise lines.fail(
-            soil_no, f"soil header has {len(header)} names, expected {len(names)} ({' '.join(names)})"
+            soil_no,
+            f"soil header has {len(header)} names, expected {len(names)} ({' '.join(names)})",
         )
     val_no = soil_no + 1
     tok = _values(lines, val_no, names)
@@ -282,11 +285,20 @@ def read_input_file(path: Path | str) -> RothCInput:
     if iom < 0:
         raise lines.fail(val_no, f"iom: {iom} must be ≥ 0 t C/ha")
     if nsteps < 12:
-        raise lines.fail(val_no, f"nsteps: {nsteps} must be ≥ 12 (the first 12 rows are the average year)")
-    extras: dict[str, float | None] = {"silt": None, "bulk_density": None, "oc": None, "min_rm_moist": None}
+        raise lines.fail(
+            val_no, f"nsteps: {nsteps} must be ≥ 12 (the first 12 rows are the average year)"
+        )
+    extras: dict[str, float | None] = {
+        "silt": None,
+        "bulk_density": None,
+        "oc": None,
+        "min_rm_moist": None,
+    }
     if version == "v2":
-        for key, name, t in zip(("silt", "bulk_density", "oc", "min_rm_moist"), names[4:], tok[4:], strict=True):
-            extras[key] = _number(lines, val_no, name, t)
+        for key, name, token in zip(
+            ("silt", "bulk_density", "oc", "min_rm_moist"), names[4:], tok[4:], strict=True
+        ):
+            extras[key] = _number(lines, val_no, name, token)
         if extras["min_rm_moist"] != 0.2:
             raise lines.fail(
                 val_no,
@@ -300,7 +312,9 @@ def read_input_file(path: Path | str) -> RothCInput:
     cols = lines.tokens(col_no)
     if len(cols) != len(_DATA_COLUMNS):
         raise lines.fail(
-            col_no, f"column header has {len(cols)} names, expected {len(_DATA_COLUMNS)} ({' '.join(_DATA_COLUMNS)})"
+            col_no,
+            f"column header has {len(cols)} names, expected {len(_DATA_COLUMNS)} "
+            f"({' '.join(_DATA_COLUMNS)})",
         )
 
     rows: list[tuple[int, list[str]]] = []
@@ -312,7 +326,8 @@ def read_input_file(path: Path | str) -> RothCInput:
         where = rows[-1][0] if rows else col_no
         raise lines.fail(
             val_no if len(rows) < nsteps else where,
-            f"nsteps is {nsteps} but the file has {len(rows)} monthly rows after the column header (line {col_no})",
+            f"nsteps is {nsteps} but the file has {len(rows)} monthly rows after the column "
+            f"header (line {col_no})",
         )
     year = np.empty(nsteps, dtype=np.int64)
     month = np.empty(nsteps, dtype=np.int64)
@@ -320,7 +335,10 @@ def read_input_file(path: Path | str) -> RothCInput:
     floats = np.empty((nsteps, 7))
     for k, (no, t) in enumerate(rows):
         if len(t) != len(_DATA_COLUMNS):
-            raise lines.fail(no, f"expected {len(_DATA_COLUMNS)} values ({' '.join(_DATA_COLUMNS)}), found {len(t)}")
+            raise lines.fail(
+                no,
+                f"expected {len(_DATA_COLUMNS)} values ({' '.join(_DATA_COLUMNS)}), found {len(t)}",
+            )
         year[k] = _integer(lines, no, "year", t[0])
         month[k] = _integer(lines, no, "month", t[1])
         pc[k] = _integer(lines, no, "PC", t[8])
@@ -330,9 +348,15 @@ def read_input_file(path: Path | str) -> RothCInput:
             raise lines.fail(no, f"month: {month[k]} is outside 1–12")
         expected = (k % 12) + 1 if k < 12 else (int(month[k - 1]) % 12) + 1
         if month[k] != expected:
-            raise lines.fail(no, f"month: {month[k]} does not follow the previous row (expected {expected})")
+            raise lines.fail(
+                no, f"month: {month[k]} does not follow the previous row (expected {expected})"
+            )
         if k < 12 and year[k] != year[0]:
-            raise lines.fail(no, f"year: the first 12 rows are the average year and must share one year (found {year[k]} after {year[0]})")
+            raise lines.fail(
+                no,
+                f"year: the first 12 rows are the average year and must share one year "
+                f"(found {year[k]} after {year[0]})",
+            )
         if pc[k] not in (0, 1):
             raise lines.fail(no, f"PC: {pc[k]} must be 0 (bare) or 1 (covered)")
         # Evap may be negative (measured pan evaporation with condensation, as in the official
@@ -529,11 +553,15 @@ def run_file(input_path: Path, out_dir: Path) -> tuple[Path, Path]:
             }
         )
     except OSError as exc:
-        raise UserInputError(f"cannot write the results ({exc.strerror})", source=str(out_dir)) from None
+        raise UserInputError(
+            f"cannot write the results ({exc.strerror})", source=str(out_dir)
+        ) from None
     return year_path, month_path
 
 
-def write_input_file(path: Path | str, data: RothCInput, *, comment: str = "written by abm.soil.rothc_io") -> Path:
+def write_input_file(
+    path: Path | str, data: RothCInput, *, comment: str = "written by abm.soil.rothc_io"
+) -> Path:
     """Write ``data`` as a v1 (RothC_Py) input file, at full precision.
 
     Parameters

@@ -63,7 +63,9 @@ HASSINK_SLOPE = 0.37
 GEORGIOU_SLOPE = {"high": 0.86, "low": 0.48}
 
 
-def g_per_kg_to_t_per_ha(c_g_per_kg: ArrayLike, bulk_density_g_cm3: ArrayLike, depth_cm: ArrayLike) -> FloatArray:
+def g_per_kg_to_t_per_ha(
+    c_g_per_kg: ArrayLike, bulk_density_g_cm3: ArrayLike, depth_cm: ArrayLike
+) -> FloatArray:
     """Concentration (g C/kg soil) to stock (t C/ha) of a layer: ``g/kg × BD × depth / 10``."""
     return (
         np.asarray(c_g_per_kg, dtype=float)
@@ -79,7 +81,9 @@ def _check(name: str, x: FloatArray, low: float, high: float | None = None) -> N
         raise UserInputError(f"{name}: values must be within {allowed}")
 
 
-def capacity_hassink(fine_pct: ArrayLike, bulk_density_g_cm3: ArrayLike, depth_cm: ArrayLike) -> FloatArray:
+def capacity_hassink(
+    fine_pct: ArrayLike, bulk_density_g_cm3: ArrayLike, depth_cm: ArrayLike
+) -> FloatArray:
     """Mineral-associated C capacity after Hassink (1997), as a stock (t C/ha).
 
     ``C_sat (g C/kg) = 4.09 + 0.37 × (% particles < 20 µm)``. The coefficients were seen only in
@@ -104,7 +108,9 @@ def capacity_hassink(fine_pct: ArrayLike, bulk_density_g_cm3: ArrayLike, depth_c
     _check("fine_pct", fine, 0.0, 100.0)
     _check("bulk_density_g_cm3", np.asarray(bulk_density_g_cm3, dtype=float), 0.0)
     _check("depth_cm", np.asarray(depth_cm, dtype=float), 0.0)
-    return g_per_kg_to_t_per_ha(HASSINK_INTERCEPT + HASSINK_SLOPE * fine, bulk_density_g_cm3, depth_cm)
+    return g_per_kg_to_t_per_ha(
+        HASSINK_INTERCEPT + HASSINK_SLOPE * fine, bulk_density_g_cm3, depth_cm
+    )
 
 
 def capacity_georgiou(

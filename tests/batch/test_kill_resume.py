@@ -18,8 +18,8 @@ from .conftest import ROOT, assert_same_tables, run_cli, toy_study
 
 
 def test_kill_minus_9_then_resume_gives_identical_tables(tmp_path: Path) -> None:
-    # 3 scenarios x 2 points x 8 replicates = 48 runs of >= 0.1 s on 2 workers: ~3 s in all
-    study = toy_study(tmp_path, replicates=8, points=2, sleep=0.1)
+    # 3 scenarios x 2 points x 6 replicates = 36 runs (24 sleep 0.1 s, 12 fail) on 2 workers
+    study = toy_study(tmp_path, replicates=6, points=2, sleep=0.1)
     out = tmp_path / "killed"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
@@ -32,10 +32,10 @@ def test_kill_minus_9_then_resume_gives_identical_tables(tmp_path: Path) -> None
     children: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 60
-        while len(part_ids(out, "runs")) + len(part_ids(out, "failures")) < 8:
+        while len(part_ids(out, "runs")) + len(part_ids(out, "failures")) < 4:
             assert proc.poll() is None, "batch ended before it could be killed"
             assert time.monotonic() < deadline, "no runs were written"
-            time.sleep(0.05)
+            time.sleep(0.02)
         children = psutil.Process(proc.pid).children(recursive=True)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
@@ -47,7 +47,7 @@ def test_kill_minus_9_then_resume_gives_identical_tables(tmp_path: Path) -> None
     assert not alive, f"workers left running: {alive}"
 
     done_at_kill = part_ids(out, "runs")
-    assert 0 < len(done_at_kill) < 32
+    assert 0 < len(done_at_kill) < 24
     # what a killed batch left is readable and consistent
     assert set(read_table(out, "timeseries")["run_id"]) == done_at_kill
 
