@@ -31,9 +31,13 @@ def _fail(exc: Exception) -> None:
 
 @app.command()
 def run(
+    file: Annotated[
+        Path | None, typer.Argument(help="Scenario file (.toml); or use --scenario NAME.")
+    ] = None,
     scenario: Annotated[
-        str, typer.Option("--scenario", help="Built-in scenario name or a scenario .toml file.")
-    ] = "baseline",
+        str | None,
+        typer.Option("--scenario", help="Built-in scenario name or a .toml file (default baseline)."),
+    ] = None,
     farms: Annotated[int | None, typer.Option("--farms", help="Number of farms (n_farms).")] = None,
     start: Annotated[int | None, typer.Option("--start", help="First simulated year.")] = None,
     end: Annotated[int | None, typer.Option("--end", help="Last simulated year.")] = None,
@@ -47,6 +51,9 @@ def run(
     """Run one scenario and print its headline figures (and write --out DIR)."""
     from abm.scenario import parse_set, resolve_params
 
+    if file is not None and scenario is not None:
+        _fail(UserInputError("give a scenario FILE or --scenario NAME, not both", source="command line"))
+    scenario = str(file) if file is not None else (scenario or "baseline")
     try:
         overrides = parse_set(set_ or [])
         for path, value in (("n_farms", farms), ("start_year", start), ("end_year", end)):

@@ -28,7 +28,7 @@ def f(params, seed):
 
 
 def _dask(*args: str, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DASK_DISTRIBUTED__WORKER__DAEMON="False")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
         [sys.executable, "-m", "dask", *args],
         cwd=cwd,
@@ -68,10 +68,13 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(2, timeout=60)
         yield address
+        with Client(address, timeout="10s") as client:
+            client.shutdown()  # scheduler and workers close at once (SIGTERM is slow)
     finally:
         t0 = time.monotonic()
         for proc in procs:
-            proc.terminate()
+            if proc.poll() is None:
+                proc.terminate()
         for proc in procs:
             try:
                 proc.wait(timeout=max(0.1, 10 - (time.monotonic() - t0)))
