@@ -36,23 +36,33 @@ def run(
     ] = None,
     scenario: Annotated[
         str | None,
-        typer.Option("--scenario", help="Built-in scenario name or a .toml file (default baseline)."),
+        typer.Option(
+            "--scenario", help="Built-in scenario name or a .toml file (default baseline)."
+        ),
     ] = None,
     farms: Annotated[int | None, typer.Option("--farms", help="Number of farms (n_farms).")] = None,
     start: Annotated[int | None, typer.Option("--start", help="First simulated year.")] = None,
     end: Annotated[int | None, typer.Option("--end", help="Last simulated year.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Root seed (default: the scenario's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Root seed (default: the scenario's).")
+    ] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a parameter: dotted.path=value (repeatable)."),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write the results folder here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the results folder here.")
+    ] = None,
 ) -> None:
     """Run one scenario and print its headline figures (and write --out DIR)."""
     from abm.scenario import parse_set, resolve_params
 
     if file is not None and scenario is not None:
-        _fail(UserInputError("give a scenario FILE or --scenario NAME, not both", source="command line"))
+        _fail(
+            UserInputError(
+                "give a scenario FILE or --scenario NAME, not both", source="command line"
+            )
+        )
     scenario = str(file) if file is not None else (scenario or "baseline")
     try:
         overrides = parse_set(set_ or [])
@@ -69,7 +79,9 @@ def run(
     _run_one(scenario, params, seed, overrides, out)
 
 
-def _run_one(scenario: str, params: object, seed: int | None, overrides: dict, out: Path | None) -> None:
+def _run_one(
+    scenario: str, params: object, seed: int | None, overrides: dict, out: Path | None
+) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
@@ -85,27 +97,47 @@ def _run_one(scenario: str, params: object, seed: int | None, overrides: dict, o
         model = SoilCarbonModel(params, seed=seed)
     n_years = params.end_year - params.start_year + 1
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} yr"),
-        TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} yr"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     ) as bar:
         task = bar.add_task(f"{scenario}", total=n_years)
         while model.year <= params.end_year:
             model.step()
             bar.advance(task)
     result = run_model(model=model)
-    table = Table(title=f"{scenario} — {params.n_farms} farms, {params.start_year}-{params.end_year}, seed {model.root_seed}")
+    table = Table(
+        title=(
+            f"{scenario} — {params.n_farms} farms, {params.start_year}-{params.end_year}, "
+            f"seed {model.root_seed}"
+        )
+    )
     table.add_column("output")
     table.add_column("value", justify="right")
     table.add_column("unit")
     for key in (
-        "adoption_share_2030", "adoption_share_2050", "soc_change_permille_mean",
-        "share_farms_4p1000_2030", "share_farms_4p1000_2050", "sequestration_tco2e_cum_final",
-        "storage_tco2e_cum_final", "public_spend_eur_total", "public_cost_eur_per_tco2e",
-        "premiums_eur_total", "disadoptions_total",
+        "adoption_share_2030",
+        "adoption_share_2050",
+        "soc_change_permille_mean",
+        "share_farms_4p1000_2030",
+        "share_farms_4p1000_2050",
+        "sequestration_tco2e_cum_final",
+        "storage_tco2e_cum_final",
+        "public_spend_eur_total",
+        "public_cost_eur_per_tco2e",
+        "premiums_eur_total",
+        "disadoptions_total",
     ):
         if key not in result.kpis:
             continue
-        base = key.rsplit("_", 1)[0] if key[-4:].isdigit() or key.endswith("_final") or key.endswith("_total") else key
+        base = (
+            key.rsplit("_", 1)[0]
+            if key[-4:].isdigit() or key.endswith("_final") or key.endswith("_total")
+            else key
+        )
         unit = UNITS.get(base, "EUR/t CO2e" if key == "public_cost_eur_per_tco2e" else "")
         if key.endswith("_total") and unit.endswith("/yr"):
             unit = unit[: -len("/yr")] + " (total)"
@@ -114,8 +146,13 @@ def _run_one(scenario: str, params: object, seed: int | None, overrides: dict, o
     if out is not None:
         from abm.batch.store import write_single_run
 
-        write_single_run(out, result, scenario=scenario, seed=model.root_seed,
-                         spec={"scenario": scenario, "overrides": overrides, "seed": model.root_seed})
+        write_single_run(
+            out,
+            result,
+            scenario=scenario,
+            seed=model.root_seed,
+            spec={"scenario": scenario, "overrides": overrides, "seed": model.root_seed},
+        )
         typer.echo(f"results written to {out}")
 
 
@@ -141,8 +178,13 @@ def params(
     if fmt == "json":
         rows = [
             {
-                "path": s.path, "default": s.default, "unit": s.unit, "low": s.low, "high": s.high,
-                "sensitivity": list(s.sensitivity) if s.sensitivity else None, "source": s.source,
+                "path": s.path,
+                "default": s.default,
+                "unit": s.unit,
+                "low": s.low,
+                "high": s.high,
+                "sensitivity": list(s.sensitivity) if s.sensitivity else None,
+                "source": s.source,
             }
             for s in specs
         ]
@@ -165,8 +207,12 @@ def params(
 
 @app.command()
 def rothc(
-    input_file: Annotated[Path, typer.Argument(help="Official RothC input file (v1 or v2 format).")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for year_results.csv and month_results.csv.")],
+    input_file: Annotated[
+        Path, typer.Argument(help="Official RothC input file (v1 or v2 format).")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for year_results.csv and month_results.csv.")
+    ],
 ) -> None:
     """Run RothC-26.3 on an official RothC input file."""
     from abm.soil.rothc_io import run_file
@@ -181,16 +227,31 @@ def rothc(
 @app.command()
 def batch(
     study: Annotated[Path, typer.Argument(help="Study file (TOML, DESIGN.md §7a).")],
-    workers: Annotated[int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="'local' (Dask LocalCluster) or tcp://host:port of a running Dask scheduler.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Results folder (default results/<experiment.name>).")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Skip runs already finished in --out.")] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="'local' (Dask LocalCluster) or tcp://host:port of a running Dask scheduler.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default results/<experiment.name>)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip runs already finished in --out.")
+    ] = False,
 ) -> None:
     """Run an experiment batch: scenarios x design points x replicates."""
     from abm.batch.runner import run_batch
 
     if workers is not None and scheduler is not None:
-        _fail(UserInputError("use either --workers or --scheduler, not both", source="command line"))
+        _fail(
+            UserInputError("use either --workers or --scheduler, not both", source="command line")
+        )
     try:
         run_batch(study, workers=workers, scheduler=scheduler, out=out, resume=resume)
     except UserInputError as exc:
@@ -200,7 +261,9 @@ def batch(
 @app.command()
 def query(
     results: Annotated[Path, typer.Argument(help="Results folder.")],
-    sql: Annotated[str, typer.Argument(help="SQL over the tables runs, timeseries, ledger, failures.")],
+    sql: Annotated[
+        str, typer.Argument(help="SQL over the tables runs, timeseries, ledger, failures.")
+    ],
 ) -> None:
     """Query a results folder with DuckDB SQL."""
     from abm.batch.query import print_query

@@ -5,9 +5,9 @@ shift, as a yearly hazard per farmer ``i`` and practice ``p``.
 
 Non-adopter (adoption hazard)::
 
-    V = alpha_p + w_economic * knowledge * NB_new / 100   # net benefit, EUR/ha/yr, as far as known
+    V = alpha_p + w_economic * knowledge * NB_new / 100  # net benefit EUR/ha/yr, as far as known
           + w_attitude * (attitude - 0.5)              # TPB attitude
-          + w_norm * norm                              # TPB subjective norm: share of adopting peers
+          + w_norm * norm                              # TPB subjective norm: adopting peers
           + w_control * (knowledge - complexity_p)     # TPB perceived behavioural control
           - risk_aversion * sd / 100                   # risk against uncertain returns
           - w_load * n_used                            # practices already in use: labour, attention

@@ -202,7 +202,9 @@ def _normalised(shares: dict[str, float], keys: list[str] | tuple[str, ...]) -> 
     return out
 
 
-def build_farms(params: Params, rng: np.random.Generator, *, n_ngos: int, n_businesses: int) -> Farms:
+def build_farms(
+    params: Params, rng: np.random.Generator, *, n_ngos: int, n_businesses: int
+) -> Farms:
     """Draw the landscape and set every farm's soil at equilibrium with its drawn SOC stock."""
     n = params.n_farms
     land = params.landscape
@@ -229,13 +231,30 @@ def build_farms(params: Params, rng: np.random.Generator, *, n_ngos: int, n_busi
     fym = np.zeros((n, 12))
     fym[:, 2] = OWN_MANURE_T_C_HA_YR[system]
     scale = rothc.inputs_for_stock(
-        soc0, iom, clay, depth, temp_z[zone], rain_z[zone], evap_z[zone],
-        pattern, fym, ~bare, DPM_RPM_CROP,
+        soc0,
+        iom,
+        clay,
+        depth,
+        temp_z[zone],
+        rain_z[zone],
+        evap_z[zone],
+        pattern,
+        fym,
+        ~bare,
+        DPM_RPM_CROP,
     )
     base_plant = scale[:, None] * pattern
     pools, smd = rothc.equilibrium(
-        iom, clay, depth, temp_z[zone], rain_z[zone], evap_z[zone],
-        base_plant, fym, ~bare, DPM_RPM_CROP,
+        iom,
+        clay,
+        depth,
+        temp_z[zone],
+        rain_z[zone],
+        evap_z[zone],
+        base_plant,
+        fym,
+        ~bare,
+        DPM_RPM_CROP,
     )
 
     n_p = len(PRACTICE_IDS)
@@ -256,7 +275,9 @@ def build_farms(params: Params, rng: np.random.Generator, *, n_ngos: int, n_busi
     knowledge = np.where(adopted, np.maximum(knowledge, 0.8), knowledge)
     attitude = rng.beta(2.0, 2.0, n)
     fp = params.farmer
-    risk = rng.gamma(2.0, fp.risk_aversion_mean / 2.0, n) if fp.risk_aversion_mean > 0 else np.zeros(n)
+    risk = (
+        rng.gamma(2.0, fp.risk_aversion_mean / 2.0, n) if fp.risk_aversion_mean > 0 else np.zeros(n)
+    )
     t = params.advice.trust_mean
     trust = rng.beta(max(5.0 * t, 1e-3), max(5.0 * (1.0 - t), 1e-3), n)
     net = params.network
@@ -268,13 +289,39 @@ def build_farms(params: Params, rng: np.random.Generator, *, n_ngos: int, n_busi
     zeros = np.zeros(n)
     false = np.zeros(n, dtype=bool)
     return Farms(
-        zone=zone, system=system, gov=gov, ngo=ngo, business=business, area=area, clay=clay,
-        silt=silt, depth=depth, bulk_density=bd, iom=iom, soc0=soc0, pools=pools, smd=smd,
-        biochar=zeros.copy(), tracer=np.zeros((n, 4)), base_plant=base_plant, base_fym=fym,
-        base_bare=bare, eligible=eligible, adopted=adopted, years=years, knowledge=knowledge,
-        attitude=attitude, risk_aversion=risk, trust=trust, last_paid=np.zeros((n, n_p)),
-        contract=false.copy(), enrolled_last=false.copy(), inset_last=false.copy(),
-        inset_now=false.copy(), measured_dsoc=zeros.copy(), dsoc_last=zeros.copy(),
+        zone=zone,
+        system=system,
+        gov=gov,
+        ngo=ngo,
+        business=business,
+        area=area,
+        clay=clay,
+        silt=silt,
+        depth=depth,
+        bulk_density=bd,
+        iom=iom,
+        soc0=soc0,
+        pools=pools,
+        smd=smd,
+        biochar=zeros.copy(),
+        tracer=np.zeros((n, 4)),
+        base_plant=base_plant,
+        base_fym=fym,
+        base_bare=bare,
+        eligible=eligible,
+        adopted=adopted,
+        years=years,
+        knowledge=knowledge,
+        attitude=attitude,
+        risk_aversion=risk,
+        trust=trust,
+        last_paid=np.zeros((n, n_p)),
+        contract=false.copy(),
+        enrolled_last=false.copy(),
+        inset_last=false.copy(),
+        inset_now=false.copy(),
+        measured_dsoc=zeros.copy(),
+        dsoc_last=zeros.copy(),
         abandoned=false.copy(),
     )
 
@@ -327,11 +374,21 @@ def practice_effect_rates(
     socs = []
     for drivers in (with_p, without):
         res = rothc.run(
-            pools, iom, smd, clay, depth,
-            np.tile(args[0], years), np.tile(args[1] + drivers.irrigation, years),
-            np.tile(args[2], years), np.tile(drivers.plant, years), np.tile(drivers.fym, years),
-            np.tile(drivers.covered, years), np.tile(drivers.dpm_rpm, years),
-            rate_mod=drivers.rate_mod, biochar=np.zeros(n), biochar_c=np.tile(drivers.biochar, years),
+            pools,
+            iom,
+            smd,
+            clay,
+            depth,
+            np.tile(args[0], years),
+            np.tile(args[1] + drivers.irrigation, years),
+            np.tile(args[2], years),
+            np.tile(drivers.plant, years),
+            np.tile(drivers.fym, years),
+            np.tile(drivers.covered, years),
+            np.tile(drivers.dpm_rpm, years),
+            rate_mod=drivers.rate_mod,
+            biochar=np.zeros(n),
+            biochar_c=np.tile(drivers.biochar, years),
         )
         socs.append(res.pools.sum(axis=1) + res.biochar)
     gain = (socs[0] - socs[1]) / years

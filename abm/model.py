@@ -69,7 +69,9 @@ class SoilCarbonModel(mesa.Model):
         Defaults to ``params.seed``.
     """
 
-    def __init__(self, params: Params | Mapping[str, Any] | None = None, *, seed: int | None = None):
+    def __init__(
+        self, params: Params | Mapping[str, Any] | None = None, *, seed: int | None = None
+    ):
         p = as_params(params)
         seed = p.seed if seed is None else int(seed)
         super().__init__(seed=seed)
@@ -99,7 +101,9 @@ class SoilCarbonModel(mesa.Model):
         self.drivers = practice_drivers(p)
         self.practice_table = PracticeTable(
             **{
-                k: np.array([getattr(getattr(p.practices, pid), f"{k}{suffix}") for pid in PRACTICE_IDS])
+                k: np.array(
+                    [getattr(getattr(p.practices, pid), f"{k}{suffix}") for pid in PRACTICE_IDS]
+                )
                 for k, suffix in (
                     ("annual_cost", "_eur_per_ha"),
                     ("establishment_cost", "_eur_per_ha"),
@@ -125,7 +129,8 @@ class SoilCarbonModel(mesa.Model):
         # ---- agents --------------------------------------------------------------------
         area_by_gov = np.bincount(f.gov, weights=f.area, minlength=net.n_governments)
         self.governments = [
-            Government(self, g, float(area_by_gov[g] / f.area.sum())) for g in range(net.n_governments)
+            Government(self, g, float(area_by_gov[g] / f.area.sum()))
+            for g in range(net.n_governments)
         ]
         self.businesses = [AgriFoodBusiness(self, b) for b in range(net.n_businesses)]
         self.ngos = [NGO(self, k) for k in range(net.n_ngos)]
@@ -358,8 +363,16 @@ class SoilCarbonModel(mesa.Model):
         duty = self.instruments.duty
         n_used = f.adopted.sum(axis=1).astype(float)
         u_adopt = adoption_utility(
-            nb_new, sd, f.attitude, self.norm, f.knowledge, pt.complexity, f.risk_aversion,
-            n_used, duty, w,
+            nb_new,
+            sd,
+            f.attitude,
+            self.norm,
+            f.knowledge,
+            pt.complexity,
+            f.risk_aversion,
+            n_used,
+            duty,
+            w,
         )
         u_keep = retention_utility(nb_keep, f.attitude, self.norm, f.years, duty, w)
         return u_adopt, u_keep
@@ -393,8 +406,8 @@ class SoilCarbonModel(mesa.Model):
         loss = np.maximum(soc_before - soc_after, 0.0) * f.area * f.abandoned
         self.loss_after_abandonment_t += float(loss.sum())
         # enrolment for next year's verification
-        programme = self.instruments.carbon_price > 0
-        f.enrolled_last = f.adopted.any(axis=1) & programme
+        programme = bool(self.instruments.carbon_price > 0)
+        f.enrolled_last = np.logical_and(f.adopted.any(axis=1), programme)
         f.inset_last = f.inset_now.copy()
         f.inset_now[:] = False
 
@@ -485,8 +498,9 @@ class SoilCarbonModel(mesa.Model):
                 "adoptions": float(self.events["adoptions"]),
                 "disadoptions": float(self.events["disadoptions"]),
                 "temperature_anomaly_c": float(
-                    (self.clim_temp[:, self.year - self.params.start_year, :] - self.normals[0])
-                    .mean()
+                    (
+                        self.clim_temp[:, self.year - self.params.start_year, :] - self.normals[0]
+                    ).mean()
                 ),
             }
         )

@@ -1,4 +1,4 @@
-"""The practice catalogue: the eight "4 per 1000" practices, what they cost and how they act on RothC.
+"""The practice catalogue: the eight "4 per 1000" practices, their costs and RothC drivers.
 
 Each practice is a :class:`Practice` record. Economic figures are in EUR per hectare and year
 (EUR/ha/yr) unless said otherwise; carbon figures in t C/ha/yr. Every number carries its source in

@@ -118,7 +118,9 @@ def kpis(ts: pd.DataFrame) -> dict[str, float]:
         out[f"{col}_final"] = float(ts[col].iloc[-1])
     for pid in PRACTICE_IDS:
         for y in REPORTING_YEARS:
-            out[f"adoption_share_{pid}_{y}"] = float(by_year[f"adoption_share_{pid}"].get(y, math.nan))
+            out[f"adoption_share_{pid}_{y}"] = float(
+                by_year[f"adoption_share_{pid}"].get(y, math.nan)
+            )
     out["soc_change_permille_mean"] = float(ts["soc_change_permille"].mean())
     out["share_farms_4p1000_mean"] = float(ts["share_farms_4p1000"].mean())
     for col in TOTAL_COLUMNS:

@@ -72,11 +72,19 @@ class Landscape(_Section):
         desc="Share of farms per production system (normalised).",
     )
     farm_area_ha_median: float = P(
-        40.0, "ha", "judgement (EU mean 17 ha; commercial farms larger)", ge=0.1, le=1e5,
+        40.0,
+        "ha",
+        "judgement (EU mean 17 ha; commercial farms larger)",
+        ge=0.1,
+        le=1e5,
         sens=(10.0, 150.0),
     )
     farm_area_log_sd: float = P(
-        0.9, "ln(ha)", "judgement: lognormal spread of farm sizes", ge=0.0, le=3.0,
+        0.9,
+        "ln(ha)",
+        "judgement: lognormal spread of farm sizes",
+        ge=0.0,
+        le=3.0,
         sens=(0.5, 1.3),
     )
 
@@ -100,19 +108,35 @@ class Climate(_Section):
     """Warming pathway and inter-annual weather noise applied to the zones' normals."""
 
     warming_c_per_yr: float = P(
-        0.03, "°C/yr", "IPCC AR6 WGI: ~0.2-0.5 °C/decade over land to 2050 (approximate)",
-        ge=-0.5, le=0.5, sens=(0.0, 0.05),
+        0.03,
+        "°C/yr",
+        "IPCC AR6 WGI: ~0.2-0.5 °C/decade over land to 2050 (approximate)",
+        ge=-0.5,
+        le=0.5,
+        sens=(0.0, 0.05),
     )
     reference_year: int = P(
-        2020, "year", "zone normals stand for this year", ge=1800, le=2200,
+        2020,
+        "year",
+        "zone normals stand for this year",
+        ge=1800,
+        le=2200,
     )
     temp_noise_sd: float = P(
-        0.6, "°C", "judgement: sd of annual mean temperature anomalies (0-1.2)", ge=0.0, le=5.0,
+        0.6,
+        "°C",
+        "judgement: sd of annual mean temperature anomalies (0-1.2)",
+        ge=0.0,
+        le=5.0,
         sens=(0.0, 1.2),
     )
     rain_cv: float = P(
-        0.15, "-", "judgement: coefficient of variation of annual rainfall (0-0.3)",
-        ge=0.0, le=1.0, sens=(0.0, 0.3),
+        0.15,
+        "-",
+        "judgement: coefficient of variation of annual rainfall (0-0.3)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.0, 0.3),
     )
 
 
@@ -120,7 +144,9 @@ class Soil(_Section):
     """Soil-carbon submodel options."""
 
     saturation: Literal["none", "hassink", "georgiou"] = P(
-        "none", "-", "SCIENCE.md §4: none = official RothC-26.3; saturation is contested",
+        "none",
+        "-",
+        "SCIENCE.md §4: none = official RothC-26.3; saturation is contested",
     )
 
 
@@ -128,30 +154,54 @@ class Network(_Section):
     """Who talks to whom (networkx graphs, always seeded)."""
 
     peer_degree: int = P(
-        8, "ties per farmer", "judgement (4-16); Ryan & Gross 1943: neighbours main source",
-        ge=2, le=100, sens=(4, 16),
+        8,
+        "ties per farmer",
+        "judgement (4-16); Ryan & Gross 1943: neighbours main source",
+        ge=2,
+        le=100,
+        sens=(4, 16),
     )
     rewire_prob: float = P(
-        0.1, "-", "judgement: Watts-Strogatz small world (0.01-0.3)", ge=0.0, le=1.0,
+        0.1,
+        "-",
+        "judgement: Watts-Strogatz small world (0.01-0.3)",
+        ge=0.0,
+        le=1.0,
         sens=(0.01, 0.3),
     )
     cross_zone_share: float = P(
-        0.05, "share of ties", "judgement (0-0.2)", ge=0.0, le=1.0, sens=(0.0, 0.2),
+        0.05,
+        "share of ties",
+        "judgement (0-0.2)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.0, 0.2),
     )
     advisory_share: float = P(
-        0.6, "share of farmers", "judgement: farmers with an NGO/adviser tie (0.3-0.9)",
-        ge=0.0, le=1.0, sens=(0.3, 0.9),
+        0.6,
+        "share of farmers",
+        "judgement: farmers with an NGO/adviser tie (0.3-0.9)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.3, 0.9),
     )
     supply_share: float = P(
-        0.7, "share of farmers", "judgement: farmers with a contract buyer (0.4-0.9)",
-        ge=0.0, le=1.0, sens=(0.4, 0.9),
+        0.7,
+        "share of farmers",
+        "judgement: farmers with a contract buyer (0.4-0.9)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.4, 0.9),
     )
     n_ngos: int = P(3, "agents", "judgement", ge=1, le=1000)
     n_businesses: int = P(4, "agents", "judgement", ge=1, le=1000)
     n_scientists: int = P(2, "agents", "judgement", ge=1, le=1000)
     n_governments: int = P(
-        1, "jurisdictions", "scenario choice: farms are assigned to jurisdictions by zone",
-        ge=1, le=100,
+        1,
+        "jurisdictions",
+        "scenario choice: farms are assigned to jurisdictions by zone",
+        ge=1,
+        le=100,
     )
 
 
@@ -164,58 +214,117 @@ class Farmer(_Section):
     """
 
     w_economic: float = P(
-        2.0, "logit per 100 EUR/ha/yr", "judgement; logit shift by economics "
-        "(Moving-the-Middle NZ ABM)", ge=0.0, le=20.0, sens=(0.5, 3.0),
+        2.0,
+        "logit per 100 EUR/ha/yr",
+        "judgement; logit shift by economics (Moving-the-Middle NZ ABM)",
+        ge=0.0,
+        le=20.0,
+        sens=(0.5, 3.0),
     )
     w_attitude: float = P(
-        1.0, "logit per unit attitude", "judgement; TPB (Kaufmann et al. 2009)", ge=0.0, le=20.0,
+        1.0,
+        "logit per unit attitude",
+        "judgement; TPB (Kaufmann et al. 2009)",
+        ge=0.0,
+        le=20.0,
         sens=(0.3, 2.0),
     )
     w_norm: float = P(
-        2.5, "logit per share of adopting peers", "judgement; TPB subjective norm, Bass q",
-        ge=0.0, le=50.0, sens=(1.0, 8.0),
+        2.5,
+        "logit per share of adopting peers",
+        "judgement; TPB subjective norm, Bass q",
+        ge=0.0,
+        le=50.0,
+        sens=(1.0, 8.0),
     )
     w_control: float = P(
-        2.0, "logit per unit knowledge", "judgement; TPB perceived behavioural control",
-        ge=0.0, le=20.0, sens=(0.5, 4.0),
+        2.0,
+        "logit per unit knowledge",
+        "judgement; TPB perceived behavioural control",
+        ge=0.0,
+        le=20.0,
+        sens=(0.5, 4.0),
     )
     w_habit: float = P(
-        1.0, "logit at 10+ years of use", "judgement: switching cost once established",
-        ge=0.0, le=20.0, sens=(0.0, 2.0),
+        1.0,
+        "logit at 10+ years of use",
+        "judgement: switching cost once established",
+        ge=0.0,
+        le=20.0,
+        sens=(0.0, 2.0),
     )
     risk_aversion_mean: float = P(
-        1.0, "logit per 100 EUR/ha sd", "judgement (0-3); risk against uncertain returns",
-        ge=0.0, le=20.0, sens=(0.0, 3.0),
+        1.0,
+        "logit per 100 EUR/ha sd",
+        "judgement (0-3); risk against uncertain returns",
+        ge=0.0,
+        le=20.0,
+        sens=(0.0, 3.0),
     )
     peer_learning: float = P(
-        0.6, "1/yr per share of adopting peers", "judgement; Craska et al. 2025 demo-farm "
-        "effect peaks after ~4 yr", ge=0.0, le=5.0, sens=(0.2, 1.0),
+        0.6,
+        "1/yr per share of adopting peers",
+        "judgement; Craska et al. 2025 demo-farm effect peaks after ~4 yr",
+        ge=0.0,
+        le=5.0,
+        sens=(0.2, 1.0),
     )
     knowledge_decay: float = P(
-        0.05, "1/yr", "judgement (0-0.15)", ge=0.0, le=1.0, sens=(0.0, 0.15),
+        0.05,
+        "1/yr",
+        "judgement (0-0.15)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.0, 0.15),
     )
     w_load: float = P(
-        1.0, "logit per practice in use", "judgement (0-2): limited labour and management "
-        "capacity (SCIENCE.md §5 trade-offs: land and labour)", ge=0.0, le=20.0, sens=(0.0, 2.0),
+        1.0,
+        "logit per practice in use",
+        "judgement (0-2): limited labour and management "
+        "capacity (SCIENCE.md §5 trade-offs: land and labour)",
+        ge=0.0,
+        le=20.0,
+        sens=(0.0, 2.0),
     )
     horizon_yr: float = P(
-        10.0, "yr", "judgement: planning horizon for annualising establishment costs",
-        ge=1.0, le=50.0, sens=(5.0, 20.0),
+        10.0,
+        "yr",
+        "judgement: planning horizon for annualising establishment costs",
+        ge=1.0,
+        le=50.0,
+        sens=(5.0, 20.0),
     )
     discount_rate: float = P(
-        0.05, "1/yr", "judgement (0.02-0.1)", ge=0.0, le=0.5, sens=(0.02, 0.1),
+        0.05,
+        "1/yr",
+        "judgement (0.02-0.1)",
+        ge=0.0,
+        le=0.5,
+        sens=(0.02, 0.1),
     )
     gross_margin_eur_per_ha: float = P(
-        450.0, "EUR/ha/yr", "judgement after EU FADN (300-800)", ge=0.0, le=1e5,
+        450.0,
+        "EUR/ha/yr",
+        "judgement after EU FADN (300-800)",
+        ge=0.0,
+        le=1e5,
         sens=(300.0, 800.0),
     )
     burn_in_yr: int = P(
-        30, "yr", "judgement: behaviour-only years before the start that bring adoption to its "
-        "no-new-policy steady state at the initial shares (0 = none)", ge=0, le=200,
+        30,
+        "yr",
+        "judgement: behaviour-only years before the start that bring adoption to its "
+        "no-new-policy steady state at the initial shares (0 = none)",
+        ge=0,
+        le=200,
     )
     crowding_out: float = P(
-        0.3, "share of payment", "judgement (0-0.6): after payments stop, intrinsic motivation "
-        "falls (Ravaioli et al. 2023)", ge=0.0, le=1.0, sens=(0.0, 0.6),
+        0.3,
+        "share of payment",
+        "judgement (0-0.6): after payments stop, intrinsic motivation falls (Ravaioli et al. 2023)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.0, 0.6),
     )
 
 
@@ -225,20 +334,36 @@ class Regulation(_Section):
     mandate: list[str] = P([], "practice ids", "scenario choice")
     ban: list[str] = P([], "practice ids", "scenario choice")
     inspection_prob: float = P(
-        0.05, "1/yr", "judgement: CAP on-the-spot checks cover 1-5 % of beneficiaries",
-        ge=0.0, le=1.0, sens=(0.01, 0.2),
+        0.05,
+        "1/yr",
+        "judgement: CAP on-the-spot checks cover 1-5 % of beneficiaries",
+        ge=0.0,
+        le=1.0,
+        sens=(0.01, 0.2),
     )
     penalty_eur_per_ha: float = P(
-        150.0, "EUR/ha", "judgement: CAP conditionality reductions (50-400)", ge=0.0, le=1e5,
+        150.0,
+        "EUR/ha",
+        "judgement: CAP conditionality reductions (50-400)",
+        ge=0.0,
+        le=1e5,
         sens=(50.0, 400.0),
     )
     compliance_logit: float = P(
-        2.0, "logit", "judgement (0-4): farmers' intrinsic motivation to obey a rule, beyond the "
-        "expected fine (TPB injunctive norm; Kaufmann et al. 2009)", ge=0.0, le=20.0,
+        2.0,
+        "logit",
+        "judgement (0-4): farmers' intrinsic motivation to obey a rule, beyond the "
+        "expected fine (TPB injunctive norm; Kaufmann et al. 2009)",
+        ge=0.0,
+        le=20.0,
         sens=(0.0, 4.0),
     )
     compliance_ramp_yr: float = P(
-        3.0, "yr", "judgement: grace period before full enforcement", ge=0.0, le=30.0,
+        3.0,
+        "yr",
+        "judgement: grace period before full enforcement",
+        ge=0.0,
+        le=30.0,
     )
 
 
@@ -248,41 +373,78 @@ class Policy(_Section):
     start_year: int = P(2025, "year", "scenario choice", ge=1800, le=2200)
     end_year: int = P(2100, "year", "scenario choice: instruments stop after it", ge=1800, le=2200)
     subsidy_eur_per_ha: float = P(
-        0.0, "EUR/ha/yr", "FR eco-scheme 2023: 46.69/63.72/93.72 EUR/ha; EQIP cover crops "
-        "34-75 USD/acre", ge=0.0, le=1e5, sens=(0.0, 150.0),
+        0.0,
+        "EUR/ha/yr",
+        "FR eco-scheme 2023: 46.69/63.72/93.72 EUR/ha; EQIP cover crops 34-75 USD/acre",
+        ge=0.0,
+        le=1e5,
+        sens=(0.0, 150.0),
     )
     subsidy_practices: list[str] = P(
-        list(PRACTICE_IDS), "practice ids", "scenario choice: eligible practices",
+        list(PRACTICE_IDS),
+        "practice ids",
+        "scenario choice: eligible practices",
     )
     carbon_price_eur_per_tco2e: float = P(
-        0.0, "EUR/t CO2e", "EU ETS 2021-25 average 72 (54-85); VCM soil credits 20-50 EUR/t",
-        ge=0.0, le=1e5, sens=(0.0, 150.0),
+        0.0,
+        "EUR/t CO2e",
+        "EU ETS 2021-25 average 72 (54-85); VCM soil credits 20-50 EUR/t",
+        ge=0.0,
+        le=1e5,
+        sens=(0.0, 150.0),
     )
     buffer_share: float = P(
-        0.2, "share of credits", "Soil Capital 20 % reserve; ACCU 5-25 %", ge=0.0, le=1.0,
+        0.2,
+        "share of credits",
+        "Soil Capital 20 % reserve; ACCU 5-25 %",
+        ge=0.0,
+        le=1.0,
         sens=(0.05, 0.25),
     )
     mrv_cost_eur_per_farm: float = P(
-        980.0, "EUR/farm/yr", "Soil Capital programme fee 2020 (LBC livestock ~2,500)",
-        ge=0.0, le=1e6, sens=(300.0, 2500.0),
+        980.0,
+        "EUR/farm/yr",
+        "Soil Capital programme fee 2020 (LBC livestock ~2,500)",
+        ge=0.0,
+        le=1e6,
+        sens=(300.0, 2500.0),
     )
     mrv_paid_by_government: bool = P(
-        False, "-", "scenario choice: who pays monitoring, reporting and verification",
+        False,
+        "-",
+        "scenario choice: who pays monitoring, reporting and verification",
     )
     budget_eur_per_yr: float | None = P(
-        None, "EUR/yr", "scenario choice; None = no cap. EQIP 1.38-1.85 bn USD/yr", ge=0.0,
+        None,
+        "EUR/yr",
+        "scenario choice; None = no cap. EQIP 1.38-1.85 bn USD/yr",
+        ge=0.0,
     )
     ngo_funding_eur_per_yr: float = P(
-        0.0, "EUR/yr", "scenario choice: public funding of NGO advice", ge=0.0, le=1e12,
+        0.0,
+        "EUR/yr",
+        "scenario choice: public funding of NGO advice",
+        ge=0.0,
+        le=1e12,
     )
     target_permille: float = P(
-        4.0, "‰/yr", "4 per 1000 initiative (Minasny et al. 2017)", ge=0.0, le=100.0,
+        4.0,
+        "‰/yr",
+        "4 per 1000 initiative (Minasny et al. 2017)",
+        ge=0.0,
+        le=100.0,
     )
     adaptive: bool = P(
-        False, "-", "scenario choice: raise the subsidy while the 4‰ target is missed",
+        False,
+        "-",
+        "scenario choice: raise the subsidy while the 4‰ target is missed",
     )
     adaptive_step: float = P(
-        0.1, "share per yr", "judgement: yearly relative raise of the subsidy", ge=0.0, le=5.0,
+        0.1,
+        "share per yr",
+        "judgement: yearly relative raise of the subsidy",
+        ge=0.0,
+        le=5.0,
     )
     regulation: Regulation = Field(default_factory=Regulation)
 
@@ -303,31 +465,56 @@ class Market(_Section):
     """Agri-food businesses: supply contracts with premiums, carbon insetting."""
 
     premium_eur_per_ha: float = P(
-        0.0, "EUR/ha/yr", "scenario choice; judgement 20-100 EUR/ha for low-carbon contracts",
-        ge=0.0, le=1e5, sens=(0.0, 100.0),
+        0.0,
+        "EUR/ha/yr",
+        "scenario choice; judgement 20-100 EUR/ha for low-carbon contracts",
+        ge=0.0,
+        le=1e5,
+        sens=(0.0, 100.0),
     )
     premium_practices: list[str] = P(
         ["cover_crops", "conservation_agriculture", "organic_fertilisation"],
-        "practice ids", "scenario choice: practices a contract requires (any one)",
+        "practice ids",
+        "scenario choice: practices a contract requires (any one)",
     )
     insetting_price_eur_per_tco2e: float = P(
-        0.0, "EUR/t CO2e", "VCM soil carbon EU 20-50 EUR/t (Soil Capital 27.5-33)", ge=0.0,
-        le=1e5, sens=(0.0, 50.0),
+        0.0,
+        "EUR/t CO2e",
+        "VCM soil carbon EU 20-50 EUR/t (Soil Capital 27.5-33)",
+        ge=0.0,
+        le=1e5,
+        sens=(0.0, 50.0),
     )
     intermediary_share: float = P(
-        0.3, "share of credit revenue", "Soil Capital 30 % commission; Indigo 25 %", ge=0.0,
-        le=1.0, sens=(0.2, 0.3),
+        0.3,
+        "share of credit revenue",
+        "Soil Capital 30 % commission; Indigo 25 %",
+        ge=0.0,
+        le=1.0,
+        sens=(0.2, 0.3),
     )
     capacity_share: float = P(
-        0.3, "share of suppliers", "judgement: contracts a business can offer (0.1-1)", ge=0.0,
-        le=1.0, sens=(0.1, 1.0),
+        0.3,
+        "share of suppliers",
+        "judgement: contracts a business can offer (0.1-1)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.1, 1.0),
     )
     demand_growth: float = P(
-        0.03, "1/yr", "judgement: growth of demand for low-carbon products (0-0.1)", ge=-1.0,
-        le=1.0, sens=(0.0, 0.1),
+        0.03,
+        "1/yr",
+        "judgement: growth of demand for low-carbon products (0-0.1)",
+        ge=-1.0,
+        le=1.0,
+        sens=(0.0, 0.1),
     )
     campaign_demand_effect: float = P(
-        0.5, "per unit campaign intensity", "judgement (0-1)", ge=0.0, le=10.0,
+        0.5,
+        "per unit campaign intensity",
+        "judgement (0-1)",
+        ge=0.0,
+        le=10.0,
     )
 
 
@@ -335,34 +522,66 @@ class Advice(_Section):
     """NGO advice and campaigns, scientists' good-practice database and MRV."""
 
     ngo_capacity_share: float = P(
-        0.02, "share of farms per NGO per yr", "judgement (0.005-0.05)", ge=0.0, le=1.0,
+        0.02,
+        "share of farms per NGO per yr",
+        "judgement (0.005-0.05)",
+        ge=0.0,
+        le=1.0,
         sens=(0.005, 0.05),
     )
     cost_per_advice_eur: float = P(
-        1000.0, "EUR/farm visit programme", "judgement (500-2500); MRV/advice fees ~980-2,500 "
-        "EUR/farm (Soil Capital, Sodiaal)", ge=1.0, le=1e6,
+        1000.0,
+        "EUR/farm visit programme",
+        "judgement (500-2500); MRV/advice fees ~980-2,500 EUR/farm (Soil Capital, Sodiaal)",
+        ge=1.0,
+        le=1e6,
     )
     knowledge_gain: float = P(
-        0.3, "knowledge units per advice", "judgement (0.1-0.5)", ge=0.0, le=1.0,
+        0.3,
+        "knowledge units per advice",
+        "judgement (0.1-0.5)",
+        ge=0.0,
+        le=1.0,
         sens=(0.1, 0.5),
     )
     trust_mean: float = P(
-        0.7, "0-1", "judgement: trust in advisers (0.4-0.9)", ge=0.0, le=1.0, sens=(0.4, 0.9),
+        0.7,
+        "0-1",
+        "judgement: trust in advisers (0.4-0.9)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.4, 0.9),
     )
     campaign_intensity: float = P(
-        0.0, "attitude units per yr", "scenario choice (0-0.05)", ge=0.0, le=1.0,
+        0.0,
+        "attitude units per yr",
+        "scenario choice (0-0.05)",
+        ge=0.0,
+        le=1.0,
         sens=(0.0, 0.05),
     )
     mrv_error_sd_t_c_ha: float = P(
-        0.5, "t C/ha", "judgement: sd of a farm's measured yearly SOC change (0.2-1.5)",
-        ge=0.0, le=20.0, sens=(0.2, 1.5),
+        0.5,
+        "t C/ha",
+        "judgement: sd of a farm's measured yearly SOC change (0.2-1.5)",
+        ge=0.0,
+        le=20.0,
+        sens=(0.2, 1.5),
     )
     prior_rel_sd: float = P(
-        0.5, "share of expected rate", "judgement: scientists' initial uncertainty (0.25-1)",
-        ge=0.0, le=5.0, sens=(0.25, 1.0),
+        0.5,
+        "share of expected rate",
+        "judgement: scientists' initial uncertainty (0.25-1)",
+        ge=0.0,
+        le=5.0,
+        sens=(0.25, 1.0),
     )
     scientist_capacity_share: float = P(
-        0.005, "share of farms per scientist per yr", "judgement (0-0.02)", ge=0.0, le=1.0,
+        0.005,
+        "share of farms per scientist per yr",
+        "judgement (0-0.02)",
+        ge=0.0,
+        le=1.0,
     )
 
 
@@ -399,7 +618,10 @@ Practices = type(
         "__annotations__": dict.fromkeys(PRACTICE_IDS, PracticeParams),
         "__doc__": "Per-practice figures, one table per practice id.",
         "__module__": __name__,
-        **{pid: Field(default_factory=lambda pid=pid: _practice_default(pid)) for pid in PRACTICE_IDS},
+        **{
+            pid: Field(default_factory=lambda pid=pid: _practice_default(pid))
+            for pid in PRACTICE_IDS
+        },
     },
 )
 
@@ -409,8 +631,9 @@ class Params(_Section):
 
     n_farms: int = P(1000, "farms", "scenario choice", ge=1, le=5_000_000)
     start_year: int = P(2020, "year", "scenario choice", ge=1800, le=2200)
-    end_year: int = P(2050, "year", "scenario choice (2030 and 2050 are reporting years)",
-                      ge=1800, le=2200)
+    end_year: int = P(
+        2050, "year", "scenario choice (2030 and 2050 are reporting years)", ge=1800, le=2200
+    )
     seed: int = P(42, "-", "root seed; run_model(seed=...) overrides it", ge=0)
     landscape: Landscape = Field(default_factory=Landscape)
     climate: Climate = Field(default_factory=Climate)
@@ -649,8 +872,9 @@ def _scenario_values(scenario: str | Path, seen: tuple[str, ...] = ()) -> dict[s
                 source="--scenario",
             )
     if name in seen:
-        raise UserInputError(f"scenario 'from' chain loops: {' -> '.join((*seen, name))}",
-                             source=str(path))
+        raise UserInputError(
+            f"scenario 'from' chain loops: {' -> '.join((*seen, name))}", source=str(path)
+        )
     doc = _read_toml(path)
     meta = doc.pop("scenario", {})
     if not isinstance(meta, dict):

@@ -49,11 +49,15 @@ def derive() -> dict[str, float]:
         k = PRACTICE_IDS.index(pid)
         rates = []
         for x in (1.0, 2.0):
-            p = resolve_params(None, {f"practices.{pid}.{field}": x, "landscape.zone_shares": {zone: 1.0}})
+            p = resolve_params(
+                None, {f"practices.{pid}.{field}": x, "landscape.zone_shares": {zone: 1.0}}
+            )
             rates.append(practice_effect_rates(p, [zone])[0, k])
         slope = rates[1] - rates[0]
         out[pid] = 1.0 + (target - rates[0]) / slope
-        print(f"{pid:28s} {field:24s} {out[pid]:.3f}  (rate at 1: {rates[0]:.3f}, slope {slope:.3f})")
+        print(
+            f"{pid:28s} {field:24s} {out[pid]:.3f}  (rate at 1: {rates[0]:.3f}, slope {slope:.3f})"
+        )
     return out
 
 

@@ -80,9 +80,10 @@ def test_payments_that_stop_bring_disadoption_and_soc_loss(seed: int) -> None:
     assert after["soc_change_permille"].mean() < during["soc_change_permille"].mean()
     assert ts.loc[2050, "loss_after_abandonment_tco2e_cum"] > 0
     # the farms that dropped a practice lost carbon they had gained
-    assert ts.loc[2050, "loss_after_abandonment_tco2e_cum"] > base.timeseries[
-        "loss_after_abandonment_tco2e_cum"
-    ].iloc[-1]
+    assert (
+        ts.loc[2050, "loss_after_abandonment_tco2e_cum"]
+        > base.timeseries["loss_after_abandonment_tco2e_cum"].iloc[-1]
+    )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -163,21 +164,45 @@ def test_sequestration_plus_storage_is_the_stock_change() -> None:
 
 
 def test_outputs_contract_columns_and_ledger_kinds() -> None:
-    r = _run(2, "policy_mix", n_farms=200, end_year=2050, **{"market.premium_eur_per_ha": 40.0,
-             "market.insetting_price_eur_per_tco2e": 30.0,
-             "policy.regulation.mandate": ["cover_crops"]})
+    r = _run(
+        2,
+        "policy_mix",
+        n_farms=200,
+        end_year=2050,
+        **{
+            "market.premium_eur_per_ha": 40.0,
+            "market.insetting_price_eur_per_tco2e": 30.0,
+            "policy.regulation.mandate": ["cover_crops"],
+        },
+    )
     cols = set(r.timeseries.columns)
     required = {
-        "year", "adoption_share", "soc_stock_t", "soc_mean_t_ha", "soc_change_permille",
-        "share_farms_4p1000", "sequestration_tco2e_cum", "storage_tco2e_cum", "public_spend_eur",
-        "premiums_eur", "mrv_cost_eur", "disadoptions", "adopters_share",
+        "year",
+        "adoption_share",
+        "soc_stock_t",
+        "soc_mean_t_ha",
+        "soc_change_permille",
+        "share_farms_4p1000",
+        "sequestration_tco2e_cum",
+        "storage_tco2e_cum",
+        "public_spend_eur",
+        "premiums_eur",
+        "mrv_cost_eur",
+        "disadoptions",
+        "adopters_share",
     }
     required |= {f"adoption_share_{p}" for p in PRACTICE_IDS}
     required |= {f"adopted_area_ha_{p}" for p in PRACTICE_IDS}
     assert required <= cols
     assert list(r.timeseries["year"]) == list(range(2020, 2051))
-    for key in ("adoption_share_2030", "adoption_share_2050", "soc_change_permille_mean",
-                "public_cost_eur_per_tco2e", "share_farms_4p1000_2030", "share_farms_4p1000_2050"):
+    for key in (
+        "adoption_share_2030",
+        "adoption_share_2050",
+        "soc_change_permille_mean",
+        "public_cost_eur_per_tco2e",
+        "share_farms_4p1000_2030",
+        "share_farms_4p1000_2050",
+    ):
         assert key in r.kpis
     assert set(r.ledger["kind"]) == set(KINDS)
     assert (r.ledger[["count", "amount"]] >= 0).all().all()

@@ -20,8 +20,15 @@ from abm.scenario import (
     resolve_params,
 )
 
-BUILTIN = {"baseline", "subsidy", "carbon_payment", "regulation", "market_premium", "advice",
-           "policy_mix"}
+BUILTIN = {
+    "baseline",
+    "subsidy",
+    "carbon_payment",
+    "regulation",
+    "market_premium",
+    "advice",
+    "policy_mix",
+}
 
 
 def abm(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -47,8 +54,15 @@ def test_scenario_values_and_from_chain() -> None:
 
 def test_every_parameter_has_unit_source_and_default_that_validates() -> None:
     specs = param_specs()
-    assert {"n_farms", "start_year", "end_year", "seed", "policy.subsidy_eur_per_ha",
-            "policy.carbon_price_eur_per_tco2e", "policy.end_year"} <= set(param_paths())
+    assert {
+        "n_farms",
+        "start_year",
+        "end_year",
+        "seed",
+        "policy.subsidy_eur_per_ha",
+        "policy.carbon_price_eur_per_tco2e",
+        "policy.end_year",
+    } <= set(param_paths())
     for s in specs:
         assert s.unit, s.path
         assert s.source, s.path
@@ -77,7 +91,7 @@ def test_bad_values_name_the_key(overrides: dict, fragment: str) -> None:
 
 
 def test_parse_set_types() -> None:
-    got = parse_set(["a=1", "b=2.5", "c=true", "d=[\"x\", \"y\"]", "e=hello", "f=none"])
+    got = parse_set(["a=1", "b=2.5", "c=true", 'd=["x", "y"]', "e=hello", "f=none"])
     assert got == {"a": 1, "b": 2.5, "c": True, "d": ["x", "y"], "e": "hello", "f": None}
     with pytest.raises(UserInputError):
         parse_set(["novalue"])
@@ -90,7 +104,7 @@ def test_scenario_file_errors(tmp_path: Path) -> None:
         resolve_params(bad)
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("[policy]\nsubsidy = 3\n")
-    with pytest.raises(UserInputError, match="unknown.toml.*policy.subsidy"):
+    with pytest.raises(UserInputError, match=r"unknown\.toml.*policy\.subsidy"):
         resolve_params(unknown)
     with pytest.raises(UserInputError, match="file not found"):
         resolve_params(tmp_path / "missing.toml")
@@ -112,8 +126,21 @@ def test_cli_scenarios_and_params() -> None:
 
 def test_cli_run_writes_results_folder(tmp_path: Path) -> None:
     out = tmp_path / "one"
-    res = abm("run", "--scenario", "subsidy", "--farms", "60", "--end", "2032", "--seed", "3",
-              "--set", "policy.subsidy_eur_per_ha=80", "--out", str(out))
+    res = abm(
+        "run",
+        "--scenario",
+        "subsidy",
+        "--farms",
+        "60",
+        "--end",
+        "2032",
+        "--seed",
+        "3",
+        "--set",
+        "policy.subsidy_eur_per_ha=80",
+        "--out",
+        str(out),
+    )
     assert res.returncode == 0, res.stderr
     assert "adoption_share_2030" in res.stdout
     assert (out / "manifest.json").is_file()

@@ -72,7 +72,9 @@ class AgriFoodBusiness(mesa.Agent):
         f.contract[mine] = contracted[mine]
         premiums = contracted * f.area * mk.premium_eur_per_ha
         credits_t = np.where(
-            mine & f.inset_last & ins.access, np.maximum(f.measured_dsoc, 0.0) * f.area * C_TO_CO2, 0.0
+            mine & f.inset_last & ins.access,
+            np.maximum(f.measured_dsoc, 0.0) * f.area * C_TO_CO2,
+            0.0,
         )
         inset = credits_t * ins.insetting_price
         paid = float(premiums.sum())

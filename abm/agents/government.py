@@ -66,7 +66,9 @@ class Government(mesa.Agent):
             ramp = min(1.0, years_in / reg.compliance_ramp_yr) if reg.compliance_ramp_yr else 1.0
         self.enforcement = ramp
         expected = reg.inspection_prob * reg.penalty_eur_per_ha * ramp
-        ins.mandate_penalty = np.array([expected if p in reg.mandate else 0.0 for p in PRACTICE_IDS])
+        ins.mandate_penalty = np.array(
+            [expected if p in reg.mandate else 0.0 for p in PRACTICE_IDS]
+        )
         ins.ban_penalty = np.array([expected if p in reg.ban else 0.0 for p in PRACTICE_IDS])
         duty = reg.compliance_logit * ramp
         ins.duty = np.array(
