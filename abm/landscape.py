@@ -157,21 +157,31 @@ class SoilDrivers:
     rate_mod: FloatArray
 
 
-def soil_drivers(farms: Farms, adopted: BoolArray, pd: PracticeDrivers) -> SoilDrivers:
-    """Turn practice use (N, P) into monthly drivers with a few matrix products."""
+def soil_drivers(
+    base_plant: FloatArray,
+    base_fym: FloatArray,
+    base_bare: BoolArray,
+    adopted: BoolArray,
+    pd: PracticeDrivers,
+) -> SoilDrivers:
+    """Turn practice use (N, P) into monthly drivers with a few matrix products.
+
+    ``base_plant``, ``base_fym`` (t C/ha/month) and ``base_bare`` are the (N, 12) conventional
+    management of each farm (:class:`Farms`).
+    """
     a = adopted.astype(float)
     extra = a @ pd.plant
     extra_dpm = a @ pd.plant_dpm
-    plant = farms.base_plant + extra
-    dpm = farms.base_plant * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + extra_dpm
+    plant = base_plant + extra
+    dpm = base_plant * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + extra_dpm
     rpm = plant - dpm
     dpm_rpm = np.divide(dpm, rpm, out=np.full_like(plant, DPM_RPM_CROP), where=rpm > 1e-12)
     fym_imp = a @ pd.fym
-    covered = ~(farms.base_bare & ~(a @ pd.covers.astype(float) > 0)[:, None])
+    covered = ~(base_bare & ~(a @ pd.covers.astype(float) > 0)[:, None])
     return SoilDrivers(
         plant=plant,
         dpm_rpm=dpm_rpm,
-        fym=farms.base_fym + fym_imp,
+        fym=base_fym + fym_imp,
         fym_imported=fym_imp,
         biochar=a @ pd.biochar,
         irrigation=a @ pd.irrigation,
@@ -364,12 +374,8 @@ def practice_effect_rates(
     scale = rothc.inputs_for_stock(soc0, iom, clay, depth, *args, pattern, fym, ~bare, DPM_RPM_CROP)
     base_plant = scale[:, None] * pattern
     pools, smd = rothc.equilibrium(iom, clay, depth, *args, base_plant, fym, ~bare, DPM_RPM_CROP)
-    farms_like = Farms.__new__(Farms)
-    farms_like.base_plant = base_plant
-    farms_like.base_fym = fym
-    farms_like.base_bare = bare
-    with_p = soil_drivers(farms_like, use, pd)
-    without = soil_drivers(farms_like, np.zeros_like(use), pd)
+    with_p = soil_drivers(base_plant, fym, bare, use, pd)
+    without = soil_drivers(base_plant, fym, bare, np.zeros_like(use), pd)
     out = np.zeros((n_z, n_p))
     socs = []
     for drivers in (with_p, without):

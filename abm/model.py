@@ -288,11 +288,15 @@ class SoilCarbonModel(mesa.Model):
         """
         f = self.farms
         hist = np.minimum(f.years, max_years) * f.adopted
-        horizon = int(hist.max()) if hist.size else 0
-        temp, rain, evap = (x[f.zone] for x in self.normals)
+        rows = np.flatnonzero(hist.max(axis=1) > 0)  # the others stay at their equilibrium
+        if rows.size == 0:
+            return
+        hist = hist[rows]
+        horizon = int(hist.max())
+        temp, rain, evap = (x[f.zone[rows]] for x in self.normals)
         for h in range(horizon):
-            use = f.adopted & (hist >= horizon - h)
-            self._advance_soil(temp, rain, evap, use)
+            use = f.adopted[rows] & (hist >= horizon - h)
+            self._advance_soil(temp, rain, evap, use, rows=rows)
 
     # ------------------------------------------------------------------------------------
     # the year
@@ -412,7 +416,12 @@ class SoilCarbonModel(mesa.Model):
         f.inset_now[:] = False
 
     def _advance_soil(
-        self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, adopted: np.ndarray
+        self,
+        temp: np.ndarray,
+        rain: np.ndarray,
+        evap: np.ndarray,
+        adopted: np.ndarray,
+        rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run 12 months of RothC for all farms, stacked with the imported-carbon tracer.
 
@@ -420,22 +429,30 @@ class SoilCarbonModel(mesa.Model):
         compost) under the same climate, cover and rates; RothC is linear in its inputs, so the
         tracer's stock is exactly the *stored* (imported) part of SOC and the rest is
         *sequestration* (SCIENCE.md §5). With saturation on, the split is approximate.
-        Returns SOC per farm (t C/ha) before and after.
+        ``rows`` restricts the update to those farms (all inputs are then per selected farm).
+        Returns SOC per (selected) farm, t C/ha, before and after.
         """
         f = self.farms
-        n = f.n
-        d = soil_drivers(f, adopted, self.drivers)
-        soc_before = f.soc()
+        sel = slice(None) if rows is None else rows
+        n = f.n if rows is None else rows.size
+        d = soil_drivers(
+            f.base_plant[sel], f.base_fym[sel], f.base_bare[sel], adopted, self.drivers
+        )
+        soc_before = f.soc()[sel]
+        saturation = self.saturation
+        if saturation is not None and rows is not None:
+            cap = saturation.capacity[: f.n][rows]
+            saturation = Saturation(kind=saturation.kind, capacity=np.concatenate([cap, cap]))
 
         def two(x: np.ndarray) -> np.ndarray:
             return np.concatenate([x, x])
 
         res = rothc.run(
-            np.concatenate([f.pools, f.tracer]),
-            np.concatenate([f.iom, np.zeros(n)]),
-            two(f.smd),
-            two(f.clay),
-            two(f.depth),
+            np.concatenate([f.pools[sel], f.tracer[sel]]),
+            np.concatenate([f.iom[sel], np.zeros(n)]),
+            two(f.smd[sel]),
+            two(f.clay[sel]),
+            two(f.depth[sel]),
             two(temp),
             two(rain + d.irrigation),
             two(evap),
@@ -444,15 +461,15 @@ class SoilCarbonModel(mesa.Model):
             two(d.covered),
             two(d.dpm_rpm),
             rate_mod=two(d.rate_mod),
-            biochar=np.concatenate([f.biochar, np.zeros(n)]),
+            biochar=np.concatenate([f.biochar[sel], np.zeros(n)]),
             biochar_c=np.concatenate([d.biochar, np.zeros_like(d.biochar)]),
-            saturation=self.saturation,
+            saturation=saturation,
         )
-        f.pools = res.pools[:n]
-        f.tracer = res.pools[n:]
-        f.smd = res.smd[:n]
-        f.biochar = res.biochar[:n]
-        return soc_before, f.soc()
+        f.pools[sel] = res.pools[:n]
+        f.tracer[sel] = res.pools[n:]
+        f.smd[sel] = res.smd[:n]
+        f.biochar[sel] = res.biochar[:n]
+        return soc_before, f.soc()[sel]
 
     def observe(self) -> None:
         """Compute this year's outputs once; the DataCollector's reporters read them."""

@@ -526,12 +526,11 @@ def run(
     # one arithmetic threshold for covered and bare soil (identical results otherwise).
     np.maximum(smd_a, soil.smd_max, out=smd_a)
     has_fym = bool(m) and bool(np.max(fym_a) > 0)
-    ratio_const = ratio_a.strides[1] == 0
+    ratio_const = m > 0 and ratio_a.strides[1] == 0
     if ratio_const:  # the same DPM/RPM split every month: precompute it
         to_dpm_c = ratio_a[:, 0] / (ratio_a[:, 0] + 1.0)
         to_rpm_c = 1.0 / (ratio_a[:, 0] + 1.0)
     frac_co2 = 1.0 - soil.frac_bio - soil.frac_hum  # = x / (x + 1)
-    b_off = 0.2 + soil.smd_max * soil.b_slope  # b = b_off − SMD·slope below SMD1bar
 
     # State as (4, N), contiguous per pool; two buffers swapped every month.
     state = np.array(p0.T, dtype=float, order="C", copy=True)  # never alias the caller
@@ -572,8 +571,9 @@ def run(
         np.maximum(thr, tmp, out=smd_a)
         # b = 1 above SMD1bar, else 0.2 + 0.8·(SMDmax − SMD)/(SMDmax − SMD1bar); the linear
         # branch reaches 1 exactly at SMD1bar and exceeds it above, so b = min(1, linear).
-        np.multiply(smd_a, soil.b_slope, out=b)
-        np.subtract(b_off, b, out=b)
+        np.subtract(soil.smd_max, smd_a, out=b)
+        np.multiply(b, soil.b_slope, out=b)
+        np.add(b, 0.2, out=b)  # exactly 0.2 at SMDmax, as official
         np.minimum(b, 1.0, out=b)
         # 3. cover c (0.6 covered, 1 bare) and the combined rate a·b·c(·rate_mod), carried
         # directly as the exponent −rate·K_HUM·dt of step 4.

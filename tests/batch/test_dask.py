@@ -77,7 +77,7 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 proc.terminate()
         for proc in procs:
             try:
-                proc.wait(timeout=max(0.1, 10 - (time.monotonic() - t0)))
+                proc.wait(timeout=max(0.1, 3 - (time.monotonic() - t0)))
             except subprocess.TimeoutExpired:
                 pass
             with contextlib.suppress(ProcessLookupError):

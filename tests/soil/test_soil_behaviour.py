@@ -82,7 +82,9 @@ def test_stopping_after_20_years_loses_the_gain() -> None:
     assert off.monthly is not None
     left = off.monthly["SOC"][11::12, 0] - IOM - p0.sum()
     lost = [1.0 - left[y - 1] / gain for y in (1, 5, 10, 20)]
-    np.testing.assert_allclose(lost, [0.09, 0.30, 0.45, 0.59], rtol=0.02, atol=0.002)
+    # the figures are whole percentages: agree to their rounding (±0.5 percentage point);
+    # the model gives 9.4 / 30.1 / 45.2 / 59.0 %
+    np.testing.assert_allclose(lost, [0.09, 0.30, 0.45, 0.59], rtol=0, atol=0.005)
 
 
 def test_warming_cuts_equilibrium_active_carbon() -> None:
