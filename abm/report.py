@@ -247,7 +247,9 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
     pairs: dict[str, pd.DataFrame] = {}
     for name in others:
         sub = runs[runs["scenario"] == name].set_index(key)
-        pairs[name] = sub.join(base, rsuffix="__base", how="inner")
+        pairs[name] = sub.merge(
+            base, left_index=True, right_index=True, how="inner", suffixes=("", "__base")
+        )
     rows["pairs (n)"] = [str(len(pairs[s])) for s in others]
     for m in DIFF_METRICS:
         if m.column not in runs.columns:

@@ -80,12 +80,7 @@ class Landscape(_Section):
         sens=(10.0, 150.0),
     )
     farm_area_log_sd: float = P(
-        0.9,
-        "ln(ha)",
-        "judgement: lognormal spread of farm sizes",
-        ge=0.0,
-        le=3.0,
-        sens=(0.5, 1.3),
+        0.9, "ln(ha)", "judgement: lognormal spread of farm sizes", ge=0.0, le=3.0, sens=(0.5, 1.3)
     )
 
     @model_validator(mode="after")
@@ -115,13 +110,7 @@ class Climate(_Section):
         le=0.5,
         sens=(0.0, 0.05),
     )
-    reference_year: int = P(
-        2020,
-        "year",
-        "zone normals stand for this year",
-        ge=1800,
-        le=2200,
-    )
+    reference_year: int = P(2020, "year", "zone normals stand for this year", ge=1800, le=2200)
     temp_noise_sd: float = P(
         0.6,
         "°C",
@@ -144,9 +133,7 @@ class Soil(_Section):
     """Soil-carbon submodel options."""
 
     saturation: Literal["none", "hassink", "georgiou"] = P(
-        "none",
-        "-",
-        "SCIENCE.md §4: none = official RothC-26.3; saturation is contested",
+        "none", "-", "SCIENCE.md §4: none = official RothC-26.3; saturation is contested"
     )
 
 
@@ -170,12 +157,7 @@ class Network(_Section):
         sens=(0.01, 0.3),
     )
     cross_zone_share: float = P(
-        0.05,
-        "share of ties",
-        "judgement (0-0.2)",
-        ge=0.0,
-        le=1.0,
-        sens=(0.0, 0.2),
+        0.05, "share of ties", "judgement (0-0.2)", ge=0.0, le=1.0, sens=(0.0, 0.2)
     )
     advisory_share: float = P(
         0.6,
@@ -269,14 +251,7 @@ class Farmer(_Section):
         le=5.0,
         sens=(0.2, 1.0),
     )
-    knowledge_decay: float = P(
-        0.05,
-        "1/yr",
-        "judgement (0-0.15)",
-        ge=0.0,
-        le=1.0,
-        sens=(0.0, 0.15),
-    )
+    knowledge_decay: float = P(0.05, "1/yr", "judgement (0-0.15)", ge=0.0, le=1.0, sens=(0.0, 0.15))
     w_load: float = P(
         1.0,
         "logit per practice in use",
@@ -294,21 +269,9 @@ class Farmer(_Section):
         le=50.0,
         sens=(5.0, 20.0),
     )
-    discount_rate: float = P(
-        0.05,
-        "1/yr",
-        "judgement (0.02-0.1)",
-        ge=0.0,
-        le=0.5,
-        sens=(0.02, 0.1),
-    )
+    discount_rate: float = P(0.05, "1/yr", "judgement (0.02-0.1)", ge=0.0, le=0.5, sens=(0.02, 0.1))
     gross_margin_eur_per_ha: float = P(
-        450.0,
-        "EUR/ha/yr",
-        "judgement after EU FADN (300-800)",
-        ge=0.0,
-        le=1e5,
-        sens=(300.0, 800.0),
+        450.0, "EUR/ha/yr", "judgement after EU FADN (300-800)", ge=0.0, le=1e5, sens=(300.0, 800.0)
     )
     burn_in_yr: int = P(
         30,
@@ -359,11 +322,7 @@ class Regulation(_Section):
         sens=(0.0, 4.0),
     )
     compliance_ramp_yr: float = P(
-        3.0,
-        "yr",
-        "judgement: grace period before full enforcement",
-        ge=0.0,
-        le=30.0,
+        3.0, "yr", "judgement: grace period before full enforcement", ge=0.0, le=30.0
     )
 
 
@@ -381,9 +340,13 @@ class Policy(_Section):
         sens=(0.0, 150.0),
     )
     subsidy_practices: list[str] = P(
-        list(PRACTICE_IDS),
-        "practice ids",
-        "scenario choice: eligible practices",
+        list(PRACTICE_IDS), "practice ids", "scenario choice: eligible practices"
+    )
+    subsidy_by_practice: dict[str, float] = P(
+        {},
+        "EUR/ha/yr",
+        "scenario choice: per-practice rates replacing subsidy_eur_per_ha for those practices "
+        "(e.g. FR eco-scheme levels 46.69/63.72/93.72)",
     )
     carbon_price_eur_per_tco2e: float = P(
         0.0,
@@ -410,41 +373,22 @@ class Policy(_Section):
         sens=(300.0, 2500.0),
     )
     mrv_paid_by_government: bool = P(
-        False,
-        "-",
-        "scenario choice: who pays monitoring, reporting and verification",
+        False, "-", "scenario choice: who pays monitoring, reporting and verification"
     )
     budget_eur_per_yr: float | None = P(
-        None,
-        "EUR/yr",
-        "scenario choice; None = no cap. EQIP 1.38-1.85 bn USD/yr",
-        ge=0.0,
+        None, "EUR/yr", "scenario choice; None = no cap. EQIP 1.38-1.85 bn USD/yr", ge=0.0
     )
     ngo_funding_eur_per_yr: float = P(
-        0.0,
-        "EUR/yr",
-        "scenario choice: public funding of NGO advice",
-        ge=0.0,
-        le=1e12,
+        0.0, "EUR/yr", "scenario choice: public funding of NGO advice", ge=0.0, le=1e12
     )
     target_permille: float = P(
-        4.0,
-        "‰/yr",
-        "4 per 1000 initiative (Minasny et al. 2017)",
-        ge=0.0,
-        le=100.0,
+        4.0, "‰/yr", "4 per 1000 initiative (Minasny et al. 2017)", ge=0.0, le=100.0
     )
     adaptive: bool = P(
-        False,
-        "-",
-        "scenario choice: raise the subsidy while the 4‰ target is missed",
+        False, "-", "scenario choice: raise the subsidy while the 4‰ target is missed"
     )
     adaptive_step: float = P(
-        0.1,
-        "share per yr",
-        "judgement: yearly relative raise of the subsidy",
-        ge=0.0,
-        le=5.0,
+        0.1, "share per yr", "judgement: yearly relative raise of the subsidy", ge=0.0, le=5.0
     )
     regulation: Regulation = Field(default_factory=Regulation)
 
@@ -452,12 +396,15 @@ class Policy(_Section):
     def _check(self) -> Policy:
         for name, items in (
             ("subsidy_practices", self.subsidy_practices),
+            ("subsidy_by_practice", list(self.subsidy_by_practice)),
             ("regulation.mandate", self.regulation.mandate),
             ("regulation.ban", self.regulation.ban),
         ):
             bad = sorted(set(items) - set(PRACTICE_IDS))
             if bad:
                 raise ValueError(f"{name}: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}")
+        if any(v < 0 or not math.isfinite(v) for v in self.subsidy_by_practice.values()):
+            raise ValueError("subsidy_by_practice: rates must be finite and >= 0")
         return self
 
 
@@ -510,11 +457,7 @@ class Market(_Section):
         sens=(0.0, 0.1),
     )
     campaign_demand_effect: float = P(
-        0.5,
-        "per unit campaign intensity",
-        "judgement (0-1)",
-        ge=0.0,
-        le=10.0,
+        0.5, "per unit campaign intensity", "judgement (0-1)", ge=0.0, le=10.0
     )
 
 
@@ -537,28 +480,13 @@ class Advice(_Section):
         le=1e6,
     )
     knowledge_gain: float = P(
-        0.3,
-        "knowledge units per advice",
-        "judgement (0.1-0.5)",
-        ge=0.0,
-        le=1.0,
-        sens=(0.1, 0.5),
+        0.3, "knowledge units per advice", "judgement (0.1-0.5)", ge=0.0, le=1.0, sens=(0.1, 0.5)
     )
     trust_mean: float = P(
-        0.7,
-        "0-1",
-        "judgement: trust in advisers (0.4-0.9)",
-        ge=0.0,
-        le=1.0,
-        sens=(0.4, 0.9),
+        0.7, "0-1", "judgement: trust in advisers (0.4-0.9)", ge=0.0, le=1.0, sens=(0.4, 0.9)
     )
     campaign_intensity: float = P(
-        0.0,
-        "attitude units per yr",
-        "scenario choice (0-0.05)",
-        ge=0.0,
-        le=1.0,
-        sens=(0.0, 0.05),
+        0.0, "attitude units per yr", "scenario choice (0-0.05)", ge=0.0, le=1.0, sens=(0.0, 0.05)
     )
     mrv_error_sd_t_c_ha: float = P(
         0.5,
@@ -577,11 +505,7 @@ class Advice(_Section):
         sens=(0.25, 1.0),
     )
     scientist_capacity_share: float = P(
-        0.005,
-        "share of farms per scientist per yr",
-        "judgement (0-0.02)",
-        ge=0.0,
-        le=1.0,
+        0.005, "share of farms per scientist per yr", "judgement (0-0.02)", ge=0.0, le=1.0
     )
 
 
@@ -779,7 +703,7 @@ def flatten(params: BaseModel | Mapping[str, Any], prefix: str = "") -> dict[str
     return out
 
 
-_DICT_LEAVES = {"landscape.zone_shares", "landscape.system_shares"}
+_DICT_LEAVES = {"landscape.zone_shares", "landscape.system_shares", "policy.subsidy_by_practice"}
 
 
 def _is_leaf_dict(path: str) -> bool:

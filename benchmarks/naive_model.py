@@ -227,14 +227,24 @@ class NaiveSoilCarbonModel(SoilCarbonModel):
 
     # ---- (c) soil: each farmer steps its own soil month by month ------------------------------
     def _advance_soil(
-        self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, adopted: np.ndarray
+        self,
+        temp: np.ndarray,
+        rain: np.ndarray,
+        evap: np.ndarray,
+        adopted: np.ndarray,
+        rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Twelve RothC months per farm (and per tracer soil), one farm at a time."""
+        """Twelve RothC months per farm (and per tracer soil), one farm at a time.
+
+        Same contract as the parent: inputs are per selected farm (``rows``, default all).
+        """
         if not self._naive_on:
-            return super()._advance_soil(temp, rain, evap, adopted)
+            return super()._advance_soil(temp, rain, evap, adopted, rows=rows)
         f = self.farms
         d = self.drivers
-        soc_before = f.soc()
+        sel = slice(None) if rows is None else rows
+        farms = range(f.n) if rows is None else np.asarray(rows).tolist()
+        soc_before = f.soc()[sel]
         # plain Python lists, so the loop does not pay for numpy scalar indexing
         pools, tracer = f.pools.tolist(), f.tracer.tolist()
         iom, smd, clay, depth = f.iom.tolist(), f.smd.tolist(), f.clay.tolist(), f.depth.tolist()
@@ -248,8 +258,8 @@ class NaiveSoilCarbonModel(SoilCarbonModel):
         cap = None if self.saturation is None else self.saturation.capacity[: f.n].tolist()
         dpm_share = DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)
         months = range(12)
-        for i in range(f.n):
-            mine = [p for p, used in enumerate(use[i]) if used]
+        for k, i in enumerate(farms):  # k: row of the per-farm inputs, i: the farm
+            mine = [p for p, used in enumerate(use[k]) if used]
             # this farm's drivers: baseline management plus its practices
             extra = [sum(d_plant[p][m] for p in mine) for m in months]
             extra_dpm = [sum(d_dpm[p][m] for p in mine) for m in months]
@@ -283,7 +293,7 @@ class NaiveSoilCarbonModel(SoilCarbonModel):
             trace = SoilFarm(
                 *tracer[i], iom=0.0, clay=clay[i], depth=depth[i], swc=swc, capacity=cap_i
             )
-            t_i, r_i, e_i = temp_l[i], rain_l[i], evap_l[i]
+            t_i, r_i, e_i = temp_l[k], rain_l[k], evap_l[k]
             for m in months:
                 wet = r_i[m] + irr[m]
                 soil.month_ext(
@@ -296,4 +306,4 @@ class NaiveSoilCarbonModel(SoilCarbonModel):
             f.tracer[i] = (trace.dpm, trace.rpm, trace.bio, trace.hum)
             f.smd[i] = soil.swc
             f.biochar[i] = soil.biochar
-        return soc_before, f.soc()
+        return soc_before, f.soc()[sel]

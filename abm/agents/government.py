@@ -28,10 +28,17 @@ class Government(mesa.Agent):
         super().__init__(model)
         pol = model.params.policy
         self.jurisdiction = jurisdiction
-        self.subsidy_level = pol.subsidy_eur_per_ha
+        self.subsidy_factor = 1.0
+        self.base_rates = np.array(
+            [
+                pol.subsidy_by_practice.get(p, pol.subsidy_eur_per_ha)
+                if p in pol.subsidy_practices or p in pol.subsidy_by_practice
+                else 0.0
+                for p in PRACTICE_IDS
+            ]
+        )
         self.budget = None if pol.budget_eur_per_yr is None else pol.budget_eur_per_yr * area_share
         self.budget_scale = 1.0
-        self.eligible = np.array([p in pol.subsidy_practices for p in PRACTICE_IDS])
         self.permille_history: list[float] = []
         self.enforcement = 0.0
 
@@ -47,10 +54,10 @@ class Government(mesa.Agent):
         on = self.active()
         if pol.adaptive and on and self.permille_history:
             if self.permille_history[-1] < pol.target_permille:
-                self.subsidy_level *= 1.0 + pol.adaptive_step
+                self.subsidy_factor *= 1.0 + pol.adaptive_step
         ins = m.instruments
         ins.subsidy[self.jurisdiction] = (
-            np.where(self.eligible, self.subsidy_level * self.budget_scale, 0.0) if on else 0.0
+            self.base_rates * self.subsidy_factor * self.budget_scale if on else 0.0
         )
         # national instruments: every jurisdiction applies the same rules
         ins.carbon_price = pol.carbon_price_eur_per_tco2e * self.budget_scale if on else 0.0

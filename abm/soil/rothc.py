@@ -222,9 +222,7 @@ def moisture_step(
     lower = np.where(cov, smd_max, np.minimum(smd_bare, s))
     smd_new = np.maximum(lower, wet)
     b = np.where(
-        smd_new > smd_1bar,
-        1.0,
-        0.2 + (1.0 - 0.2) * (smd_max - smd_new) / (smd_max - smd_1bar),
+        smd_new > smd_1bar, 1.0, 0.2 + (1.0 - 0.2) * (smd_max - smd_new) / (smd_max - smd_1bar)
     )
     return b, smd_new
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,12 +12,7 @@ from numpy.typing import NDArray
 from abm.errors import UserInputError
 from abm.soil import rothc
 from abm.soil.climate import ZONES
-from abm.soil.saturation import (
-    Saturation,
-    capacity_georgiou,
-    capacity_hassink,
-    make_saturation,
-)
+from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink, make_saturation
 
 # The SCIENCE.md §2 behaviours: clay 13 %, 25 cm, the Rothamsted example weather and the
 # example's average-year inputs (temperate_oceanic zone = the example's year-1 rows).
@@ -32,17 +28,16 @@ def _years(x: NDArray[np.float64] | NDArray[np.int64], n: int) -> NDArray[np.flo
     return np.tile(np.asarray(x, dtype=float), n)
 
 
-def _run_years(
-    pools: NDArray[np.float64], smd: NDArray[np.float64], c_inp: NDArray[np.float64], years: int,
-    dtemp: float = 0.0,
-) -> rothc.RothCResult:  # fmt: skip
-    return rothc.run(
-        pools, IOM, smd, CLAY, DEPTH, _years(T + dtemp, years), _years(R, years),
-        _years(E, years), _years(c_inp, years), 0.0, _years(PC, years), RATIO, record=True,
-    )  # fmt: skip
+Arr = NDArray[np.float64]
 
 
-def _equilibrium(c_inp: NDArray[np.float64], dtemp: float = 0.0) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+def _run_years(pools: Arr, smd: Arr, c_inp: Arr, years: int) -> rothc.RothCResult:
+    climate = (_years(T, years), _years(R, years), _years(E, years))
+    inputs = (_years(c_inp, years), 0.0, _years(PC, years), RATIO)
+    return rothc.run(pools, IOM, smd, CLAY, DEPTH, *climate, *inputs, record=True)
+
+
+def _equilibrium(c_inp: Arr, dtemp: float = 0.0) -> tuple[Arr, Arr]:
     return rothc.equilibrium(IOM, CLAY, DEPTH, T + dtemp, R, E, c_inp, 0.0, PC, RATIO)
 
 
@@ -96,49 +91,52 @@ def test_warming_cuts_equilibrium_active_carbon() -> None:
 # --- equilibrium and inverse mode --------------------------------------------------------------
 
 
-def _farms(n: int = 6) -> dict[str, NDArray[np.float64]]:
+PATTERN = np.array([0, 0, 0, 0.1, 0.2, 0.3, 0.3, 0.1, 0, 0, 0, 0])
+
+
+def _farms(n: int = 6) -> dict[str, Any]:
     rng = np.random.default_rng(7)
-    return {
-        "clay": rng.uniform(5, 60, n),
-        "depth": rng.uniform(15, 35, n),
-        "iom": rng.uniform(1, 5, n),
-        "temp": T[None, :] + rng.uniform(-3, 12, n)[:, None],
-        "plant": rng.uniform(0.5, 2, n)[:, None] * np.array([0, 0, 0, 0.1, 0.2, 0.3, 0.3, 0.1, 0, 0, 0, 0]),
-        "fym": np.where(rng.random(n) < 0.5, 1.5, 0.0)[:, None] * (np.arange(12) == 2),
-        "cov": (rng.random((n, 12)) < 0.7),
-    }  # fmt: skip
+    iom = rng.uniform(1, 5, n)
+    soil = (iom, rng.uniform(5, 60, n), rng.uniform(15, 35, n))
+    climate = (T[None, :] + rng.uniform(-3, 12, n)[:, None], R, E)
+    plant = rng.uniform(0.5, 2, n)[:, None] * PATTERN
+    fym = np.where(rng.random(n) < 0.5, 1.5, 0.0)[:, None] * (np.arange(12) == 2)
+    cov = rng.random((n, 12)) < 0.7
+    return {"soil": soil, "climate": climate, "plant": plant, "fym": fym, "cov": cov, "iom": iom}
 
 
 def test_equilibrium_is_a_fixed_point_of_a_year() -> None:
     f = _farms()
-    args = (f["iom"], f["clay"], f["depth"], f["temp"], R, E, f["plant"], f["fym"], f["cov"], 1.44)
-    pools, smd = rothc.equilibrium(*args)
-    res = rothc.run(pools, f["iom"], smd, f["clay"], f["depth"], f["temp"], R, E, f["plant"], f["fym"], f["cov"], 1.44)  # fmt: skip
+    mgmt = (f["plant"], f["fym"], f["cov"], 1.44)
+    pools, smd = rothc.equilibrium(*f["soil"], *f["climate"], *mgmt)
+    iom, clay, depth = f["soil"]
+    res = rothc.run(pools, iom, smd, clay, depth, *f["climate"], *mgmt)
     np.testing.assert_allclose(res.pools, pools, rtol=0, atol=1e-10)
     np.testing.assert_array_equal(res.smd, smd)
 
 
-def test_inverse_mode_round_trip() -> None:
+@pytest.mark.parametrize(
+    "kw",
+    [
+        pytest.param({}, id="linear"),
+        pytest.param({"rate_mod": 0.9, "saturation": "custom"}, id="saturation+rate_mod"),
+    ],
+)
+def test_inverse_mode_round_trip(kw: dict[str, Any]) -> None:
     f = _farms()
-    args = (f["temp"], R, E)
+    if "saturation" in kw:
+        kw = {**kw, "saturation": Saturation("custom", f["iom"] + np.linspace(15, 60, 6))}
     target = np.linspace(30, 80, 6)
-    scale = rothc.inputs_for_stock(target, f["iom"], f["clay"], f["depth"], *args, f["plant"], f["fym"], f["cov"], 1.44)  # fmt: skip
-    pools, _ = rothc.equilibrium(f["iom"], f["clay"], f["depth"], *args, scale[:, None] * f["plant"], f["fym"], f["cov"], 1.44)  # fmt: skip
+    rest = (f["fym"], f["cov"], 1.44)
+    scale = rothc.inputs_for_stock(target, *f["soil"], *f["climate"], f["plant"], *rest, **kw)
+    plant = scale[:, None] * f["plant"]
+    pools, _ = rothc.equilibrium(*f["soil"], *f["climate"], plant, *rest, **kw)
     np.testing.assert_allclose(pools.sum(axis=1) + f["iom"], target, rtol=0, atol=1e-6)
-
-
-def test_inverse_mode_round_trip_with_saturation_and_rate_mod() -> None:
-    f = _farms()
-    args = (f["temp"], R, E)
-    sat = Saturation("custom", f["iom"] + np.linspace(15, 60, 6))
-    target = np.linspace(30, 80, 6)
-    kw = {"saturation": sat, "rate_mod": 0.9}
-    scale = rothc.inputs_for_stock(target, f["iom"], f["clay"], f["depth"], *args, f["plant"], f["fym"], f["cov"], 1.44, **kw)  # fmt: skip
-    pools, _ = rothc.equilibrium(f["iom"], f["clay"], f["depth"], *args, scale[:, None] * f["plant"], f["fym"], f["cov"], 1.44, **kw)  # fmt: skip
-    np.testing.assert_allclose(pools.sum(axis=1) + f["iom"], target, rtol=0, atol=1e-6)
-    # saturation lowers the stabilised C, so more input is needed than without it
-    lin = rothc.inputs_for_stock(target, f["iom"], f["clay"], f["depth"], *args, f["plant"], f["fym"], f["cov"], 1.44, rate_mod=0.9)  # fmt: skip
-    assert np.all(scale >= lin - 1e-9)
+    if "saturation" in kw:
+        # saturation lowers the stabilised C, so more input is needed than without it
+        kw_lin = {"rate_mod": kw["rate_mod"]}
+        lin = rothc.inputs_for_stock(target, *f["soil"], *f["climate"], f["plant"], *rest, **kw_lin)
+        assert np.all(scale >= lin - 1e-9)
 
 
 def test_inverse_mode_refuses_unreachable_targets() -> None:
@@ -146,7 +144,9 @@ def test_inverse_mode_refuses_unreachable_targets() -> None:
     target = f["iom"].copy()
     target[2:] = 60.0
     with pytest.raises(UserInputError, match=r"2 of 6 farm\(s\)"):
-        rothc.inputs_for_stock(target, f["iom"], f["clay"], f["depth"], f["temp"], R, E, f["plant"], f["fym"], f["cov"], 1.44)  # fmt: skip
+        rothc.inputs_for_stock(
+            target, *f["soil"], *f["climate"], f["plant"], f["fym"], f["cov"], 1.44
+        )
 
 
 def test_saturated_equilibrium_converges_and_matches_a_long_run() -> None:
@@ -158,16 +158,15 @@ def test_saturated_equilibrium_converges_and_matches_a_long_run() -> None:
     temp = T + 8.0  # warm, so the forward run converges within the test's 1500 years
     fym = np.zeros((n, 12))
     fym[:, 2] = [0.0, 1.0, 3.0]
-    pools, smd = rothc.equilibrium(IOM, clay, 25.0, temp, R, E, 3 * C_INP, fym, PC, RATIO, saturation=sat)  # fmt: skip
+    mgmt = (3 * C_INP, fym, PC, RATIO)
+    pools, smd = rothc.equilibrium(IOM, clay, 25.0, temp, R, E, *mgmt, saturation=sat)
     # the fixed point: one more year changes nothing
-    one = rothc.run(pools, IOM, smd, clay, 25.0, temp, R, E, 3 * C_INP, fym, PC, RATIO, saturation=sat)  # fmt: skip
+    one = rothc.run(pools, IOM, smd, clay, 25.0, temp, R, E, *mgmt, saturation=sat)
     np.testing.assert_allclose(one.pools, pools, rtol=0, atol=1e-10)
     years = 1500
-    far = rothc.run(
-        np.zeros((n, 4)), IOM, 0.0, clay, 25.0, _years(temp, years), _years(R, years),
-        _years(E, years), _years(3 * C_INP, years), np.tile(fym, years), _years(PC, years), RATIO,
-        saturation=sat,
-    )  # fmt: skip
+    climate = (_years(temp, years), _years(R, years), _years(E, years))
+    mgmt_y = (_years(3 * C_INP, years), np.tile(fym, years), _years(PC, years), RATIO)
+    far = rothc.run(np.zeros((n, 4)), IOM, 0.0, clay, 25.0, *climate, *mgmt_y, saturation=sat)
     np.testing.assert_allclose(far.pools, pools, rtol=0, atol=1e-6)
     assert np.all(pools[:, 2] + pools[:, 3] + IOM <= cap)
     linear, _ = rothc.equilibrium(IOM, clay, 25.0, temp, R, E, 3 * C_INP, fym, PC, RATIO)
@@ -181,7 +180,9 @@ def test_saturation_capacities() -> None:
     assert float(capacity_georgiou(60.0, 1.2, 30.0, "high")) == pytest.approx(0.86 * 60 * 3.6)
     assert float(capacity_georgiou(60.0, 1.2, 30.0, "low")) == pytest.approx(0.48 * 60 * 3.6)
     assert make_saturation("none") is None
-    sat = make_saturation("georgiou", clay_pct=20.0, silt_pct=40.0, bulk_density_g_cm3=1.2, depth_cm=30.0)  # fmt: skip
+    sat = make_saturation(
+        "georgiou", clay_pct=20.0, silt_pct=40.0, bulk_density_g_cm3=1.2, depth_cm=30.0
+    )
     assert sat is not None and sat.kind == "georgiou"
     np.testing.assert_allclose(sat.deficit([0.0, sat.capacity, 2 * sat.capacity]), [1, 0, 0])
     with pytest.raises(UserInputError, match="saturation"):
@@ -201,11 +202,9 @@ def test_biochar_pool_decays_at_its_mean_residence_time() -> None:
     a10 = float(rothc.rate_temperature(10.0))
     add = np.zeros(months)
     add[0] = 10.0
-    res = rothc.run(
-        np.zeros((1, 4)), 0.0, 0.0, 20.0, 25.0, np.full(months, 10.0), np.full(months, 100.0),
-        np.zeros(months), 0.0, 0.0, False, 1.44, rate_mod=1.0 / a10, biochar=[0.0],
-        biochar_c=add[None, :], record=True,
-    )  # fmt: skip
+    climate = (np.full(months, 10.0), np.full(months, 100.0), np.zeros(months))
+    kw = {"rate_mod": 1.0 / a10, "biochar": [0.0], "biochar_c": add[None, :], "record": True}
+    res = rothc.run(np.zeros((1, 4)), 0.0, 0.0, 20.0, 25.0, *climate, 0.0, 0.0, False, 1.44, **kw)
     assert res.monthly is not None
     assert res.monthly["biochar"][0, 0] == pytest.approx(9.7)
     expected = 9.7 * np.exp(-(months - 1) / 12.0 / rothc.BIOCHAR_MRT_YR)
@@ -248,8 +247,9 @@ def test_zero_months_and_shared_drivers() -> None:
     # (12,) and (N, 12) drivers, scalar and per-farm ratio give the same answer
     p2 = np.repeat(pools, 2, axis=0)
     a = rothc.run(p2, 3.0, 0.0, 20.0, 25.0, T, R, E, C_INP, 0.0, PC, 1.44)
-    b = rothc.run(p2, [3.0, 3.0], [0.0, 0.0], [20.0, 20.0], [25.0, 25.0], np.tile(T, (2, 1)),
-                  np.tile(R, (2, 1)), np.tile(E, (2, 1)), np.tile(C_INP, (2, 1)), np.zeros((2, 12)),
-                  np.tile(PC, (2, 1)).astype(bool), np.full((2, 12), 1.44))  # fmt: skip
+    climate = (np.tile(T, (2, 1)), np.tile(R, (2, 1)), np.tile(E, (2, 1)))
+    mgmt = (np.tile(C_INP, (2, 1)), np.zeros((2, 12)), np.tile(PC, (2, 1)).astype(bool))
+    soil = ([3.0, 3.0], [0.0, 0.0], [20.0, 20.0], [25.0, 25.0])
+    b = rothc.run(p2, *soil, *climate, *mgmt, np.full((2, 12), 1.44))
     np.testing.assert_allclose(a.pools, b.pools, rtol=0, atol=1e-13)
     np.testing.assert_allclose(a.co2, b.co2, rtol=0, atol=1e-13)

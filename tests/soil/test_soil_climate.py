@@ -36,7 +36,8 @@ def test_zones_are_complete_and_plausible(name: str) -> None:
     assert z.hemisphere in ("N", "S")
     assert min(z.rain) >= 0 and min(z.evap) >= 0
     # a typical cropland input gives a positive equilibrium with a periodic deficit
-    pools, smd = rothc.equilibrium(3.0, z.clay_mean, z.depth_cm, z.temp12, z.rain12, z.evap12, 0.25, 0.0, True, 1.44)  # fmt: skip
+    normals = (z.temp12, z.rain12, z.evap12)
+    pools, smd = rothc.equilibrium(3.0, z.clay_mean, z.depth_cm, *normals, 0.25, 0.0, True, 1.44)
     assert np.all(pools > 0) and smd[0] <= 0
 
 
@@ -65,7 +66,9 @@ def test_climate_series_deterministic_and_warming() -> None:
     np.testing.assert_allclose(e, np.tile(z.evap12, (5, 1)), atol=1e-12)
     rate = climate.WARMING_PATHWAYS["rcp85"]
     t, _, e = climate.climate_series(z, 30, warming_c_per_yr=rate)
-    np.testing.assert_allclose(t - z.temp12, np.repeat(rate * np.arange(30.0)[:, None], 12, 1), atol=1e-12)
+    np.testing.assert_allclose(
+        t - z.temp12, np.repeat(rate * np.arange(30.0)[:, None], 12, 1), atol=1e-12
+    )
     assert np.all(np.diff(e.sum(axis=1)) > 0)  # warming raises evaporation
     assert climate.warming_pathways() == climate.WARMING_PATHWAYS
     assert climate.WARMING_PATHWAYS["none"] == 0.0

@@ -22,14 +22,18 @@ def test_analytic_solution_limits_and_ode() -> None:
     y, o = icbm.analytic(y0, o0, i, r, h, 0.0)
     assert (float(y), float(o)) == pytest.approx((y0, o0), abs=1e-14)
     y, o = icbm.analytic(y0, o0, i, r, h, 1e5)
-    assert (float(y), float(o)) == pytest.approx(tuple(map(float, icbm.steady_state(i, r, h))), rel=1e-9)
+    assert (float(y), float(o)) == pytest.approx(
+        tuple(map(float, icbm.steady_state(i, r, h))), rel=1e-9
+    )
     # the solution satisfies the ODEs (central differences)
     t, dt = np.array([0.5, 3.0, 40.0]), 1e-5
     y, o = icbm.analytic(y0, o0, i, r, h, t)
     yp, op = icbm.analytic(y0, o0, i, r, h, t + dt)
     ym, om = icbm.analytic(y0, o0, i, r, h, t - dt)
     np.testing.assert_allclose((yp - ym) / (2 * dt), i - icbm.K1 * r * y, rtol=1e-6)
-    np.testing.assert_allclose((op - om) / (2 * dt), h * icbm.K1 * r * y - icbm.K2 * r * o, rtol=1e-6)
+    np.testing.assert_allclose(
+        (op - om) / (2 * dt), h * icbm.K1 * r * y - icbm.K2 * r * o, rtol=1e-6
+    )
 
 
 def test_stepped_converges_to_analytic_and_conserves_mass() -> None:
@@ -42,7 +46,9 @@ def test_stepped_converges_to_analytic_and_conserves_mass() -> None:
         res = icbm.run(state, i, r, h, n, dt)
         errors.append(np.max(np.abs(res.pools - np.column_stack([y_ref, o_ref]))))
         inputs = i * dt * n
-        np.testing.assert_allclose(inputs - res.co2, res.pools.sum(axis=1) - state.sum(axis=1), atol=1e-12)
+        np.testing.assert_allclose(
+            inputs - res.co2, res.pools.sum(axis=1) - state.sum(axis=1), atol=1e-12
+        )
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 2e-3  # O(dt) convergence
     assert errors[1] / errors[2] == pytest.approx(365 / 12, rel=0.1)

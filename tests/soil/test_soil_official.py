@@ -53,7 +53,9 @@ def spin_args(d: RothCInput) -> tuple[object, ...]:
     )
 
 
-def forward(d: RothCInput, pools: NDArray[np.float64], smd: float) -> dict[str, NDArray[np.float64]]:
+def forward(
+    d: RothCInput, pools: NDArray[np.float64], smd: float
+) -> dict[str, NDArray[np.float64]]:
     res = rothc.run(
         pools,
         d.iom,
@@ -249,15 +251,16 @@ def test_hoosfield_single_step() -> None:
     """Hoosfield, 31 Jan 1852: abc = 0.3561, clay 23.4, no input (SCIENCE.md §2)."""
     pools = np.array([[0.1533, 4.4852, 0.6671, 25.8576]])
     a10 = float(rothc.rate_temperature(10.0))
-    res = rothc.run(
-        pools, 0.0, 0.0, 23.4, 23.0, [10.0], [100.0], [0.0], 0.0, 0.0, False, 1.44,
-        rate_mod=0.3561 / a10,
-    )  # fmt: skip
+    climate = ([10.0], [100.0], [0.0])  # a(10 °C), b = 1 (wet), c = 1 (bare) …
+    rate_mod = 0.3561 / a10  # … scaled to a·b·c = 0.3561
+    res = rothc.run(pools, 0.0, 0.0, 23.4, 23.0, *climate, 0.0, 0.0, False, 1.44, rate_mod=rate_mod)
     np.testing.assert_allclose(res.pools[0], [0.1140, 4.4455, 0.6651, 25.8551], rtol=0, atol=1e-4)
 
 
 def test_co2_ratio_and_falloon_iom() -> None:
     assert float(rothc.co2_ratio(0.0)) == pytest.approx(1.67 * 3.45)
-    assert float(rothc.co2_ratio(23.4)) == pytest.approx(1.67 * (1.85 + 1.6 * np.exp(-0.0786 * 23.4)))
+    assert float(rothc.co2_ratio(23.4)) == pytest.approx(
+        1.67 * (1.85 + 1.6 * np.exp(-0.0786 * 23.4))
+    )
     assert float(rothc.falloon_iom(37.0)) == pytest.approx(0.049 * 37.0**1.139)
     assert float(rothc.falloon_iom(37.0)) == pytest.approx(3.0, abs=0.05)  # the examples' IOM

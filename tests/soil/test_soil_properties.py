@@ -38,10 +38,8 @@ class Case:
     biochar_c: NDArray[np.float64]
 
     def args(self) -> tuple[Any, ...]:
-        return (
-            self.pools, self.iom, self.smd, self.clay, self.depth, self.temp, self.rain,
-            self.evap, self.plant, self.fym, self.cov, self.ratio,
-        )  # fmt: skip
+        soil = (self.pools, self.iom, self.smd, self.clay, self.depth)
+        return (*soil, self.temp, self.rain, self.evap, self.plant, self.fym, self.cov, self.ratio)
 
     def kwargs(self) -> dict[str, Any]:
         return {"rate_mod": self.rate_mod, "biochar": self.biochar, "biochar_c": self.biochar_c}
@@ -156,7 +154,8 @@ def test_engine_equals_the_official_month_transcription(c: Case) -> None:
             s = float(s_arr)
             rate = a * float(b_arr) * float(rothc.rate_cover(c.cov[i, j]))
             x = float(rothc.co2_ratio(c.clay[i]))
-            kept = [v * np.exp(-rate * k / 12.0) for v, k in zip(p, (10.0, 0.3, 0.66, 0.02), strict=True)]  # fmt: skip
+            ks = (10.0, 0.3, 0.66, 0.02)
+            kept = [v * np.exp(-rate * k / 12.0) for v, k in zip(p, ks, strict=True)]
             d = sum(p) - sum(kept)
             r = c.ratio[i, j]
             f = c.fym[i, j]
