@@ -181,9 +181,9 @@ class SoilCarbonModel(mesa.Model):
         if kind == "none":
             return None
         if kind == "hassink":
-            cap = capacity_hassink(f.clay + f.silt, f.bulk_density, f.depth)
+            cap = capacity_hassink(np.minimum(f.clay + f.silt, 95.0), f.bulk_density, f.depth)
         else:
-            cap = capacity_georgiou(f.clay + f.silt, f.bulk_density, f.depth)
+            cap = capacity_georgiou(np.minimum(f.clay + f.silt, 95.0), f.bulk_density, f.depth)
         cap = np.maximum(cap, f.soc() * 1.05)  # today's soils must lie below their capacity
         return Saturation(kind=kind, capacity=np.concatenate([cap, cap]))
 

@@ -32,11 +32,8 @@ from typing import Any
 
 import numpy as np
 
-if __package__ in (None, ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from naive_soil import run_naive  # type: ignore[import-not-found,unused-ignore]
-else:
-    from benchmarks.naive_soil import run_naive
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from naive_soil import run_naive
 
 from abm.soil import rothc
 from abm.soil.climate import ZONES

@@ -141,8 +141,19 @@ class LocalExecutor:
                 initargs=(self.sys_path,),
             )
             # Start every worker now, with the environment above, and import the model there.
-            futures = [pool.submit(warm_up, self.model, self.sys_path) for _ in range(self.workers)]
-            wait(futures)
+            try:
+                futures = [
+                    pool.submit(warm_up, self.model, self.sys_path) for _ in range(self.workers)
+                ]
+                for fut in futures:
+                    fut.result()
+            except BrokenProcessPool as exc:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise RuntimeError(
+                    "the worker processes could not start. A script that calls run_batch "
+                    "must do so under `if __name__ == '__main__':` (workers are spawned and "
+                    "import the main module)"
+                ) from exc
         finally:
             for key, value in saved.items():
                 if value is None:
@@ -168,31 +179,39 @@ class LocalExecutor:
             self._pool = self._start()
         pending: dict[Future[R], T] = {}
         it = iter(tasks)
+        held: T | None = None  # a task taken from `it` but not yet submitted
         exhausted = False
         while True:
-            while not exhausted and len(pending) < window:
-                try:
-                    task = next(it)
-                except StopIteration:
-                    exhausted = True
-                    break
-                pending[self._pool.submit(fn, task)] = task
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
             broken = False
-            for fut in done:
-                task = pending.pop(fut)
-                exc = fut.exception()
-                if exc is None:
-                    yield task, fut.result()
-                else:
-                    broken = broken or isinstance(exc, BrokenProcessPool)
-                    yield task, exc
+            while not exhausted and len(pending) < window:
+                if held is None:
+                    try:
+                        held = next(it)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                try:
+                    pending[self._pool.submit(fn, held)] = held
+                except BrokenProcessPool:
+                    broken = True  # the pool died since the last wait; `held` never ran
+                    break
+                held = None
+            if not pending and not broken:
+                return
+            if pending and not broken:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    task = pending.pop(fut)
+                    exc = fut.exception()
+                    if exc is None:
+                        yield task, fut.result()
+                    else:
+                        broken = broken or isinstance(exc, BrokenProcessPool)
+                        yield task, exc
             if broken:
                 # A worker died: every task still in the pool is lost with it. Report them
                 # and carry on with a fresh pool.
-                for fut, task in list(pending.items()):
+                for task in list(pending.values()):
                     yield task, BrokenProcessPool("a worker process died during the run")
                 pending.clear()
                 self._pool.shutdown(wait=False, cancel_futures=True)

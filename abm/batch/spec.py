@@ -717,6 +717,10 @@ class _AbmChecker:
         self.resolved: dict[str, dict[str, Any]] = {}
 
     def path(self, path: str, where: str) -> None:
+        check = getattr(self.sc, "check_path", None)
+        if check is not None:  # knows keys inside dict-valued parameters too
+            check(path, source=f"{self.source}: {where}")
+            return
         if path not in self.known:
             close = difflib.get_close_matches(path, sorted(self.known), n=3)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
