@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
 from abm.scenario import Params
 from abm.soil import climate, rothc
+from abm.soil.saturation import Saturation, make_saturation
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -70,6 +71,7 @@ class Farms:
     bulk_density: FloatArray
     iom: FloatArray
     soc0: FloatArray
+    capacity: FloatArray
     pools: FloatArray
     smd: FloatArray
     biochar: FloatArray
@@ -240,31 +242,25 @@ def build_farms(
     bare = SYSTEM_BARE[system]
     fym = np.zeros((n, 12))
     fym[:, 2] = OWN_MANURE_T_C_HA_YR[system]
+    capacity = np.full(n, np.inf)
+    sat = make_saturation(
+        params.soil.saturation,
+        clay_pct=clay,
+        silt_pct=np.minimum(silt, 100.0 - clay),
+        bulk_density_g_cm3=bd,
+        depth_cm=depth,
+    )
+    if sat is not None:
+        # today's stocks exist: a capacity formula below them is lifted 5 % above (judgement)
+        capacity = np.maximum(sat.capacity, 1.05 * soc0)
+        sat = Saturation(kind=sat.kind, capacity=capacity)
+    climate12 = (temp_z[zone], rain_z[zone], evap_z[zone])
     scale = rothc.inputs_for_stock(
-        soc0,
-        iom,
-        clay,
-        depth,
-        temp_z[zone],
-        rain_z[zone],
-        evap_z[zone],
-        pattern,
-        fym,
-        ~bare,
-        DPM_RPM_CROP,
+        soc0, iom, clay, depth, *climate12, pattern, fym, ~bare, DPM_RPM_CROP, saturation=sat
     )
     base_plant = scale[:, None] * pattern
     pools, smd = rothc.equilibrium(
-        iom,
-        clay,
-        depth,
-        temp_z[zone],
-        rain_z[zone],
-        evap_z[zone],
-        base_plant,
-        fym,
-        ~bare,
-        DPM_RPM_CROP,
+        iom, clay, depth, *climate12, base_plant, fym, ~bare, DPM_RPM_CROP, saturation=sat
     )
 
     n_p = len(PRACTICE_IDS)
@@ -311,6 +307,7 @@ def build_farms(
         bulk_density=bd,
         iom=iom,
         soc0=soc0,
+        capacity=capacity,
         pools=pools,
         smd=smd,
         biochar=zeros.copy(),

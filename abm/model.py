@@ -18,13 +18,7 @@ import numpy as np
 
 from abm import reporters
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
-from abm.decisions import (
-    Weights,
-    adoption_utility,
-    calibrate_intercepts,
-    decide,
-    retention_utility,
-)
+from abm.decisions import Weights, adoption_utility, calibrate_intercepts, decide, retention_utility
 from abm.economics import Instruments, PracticeTable, net_benefits
 from abm.exchanges import Ledger
 from abm.landscape import (
@@ -39,7 +33,7 @@ from abm.network import farmer_network, stakeholder_graph
 from abm.practices import C_TO_CO2, PRACTICE_IDS
 from abm.scenario import Params, as_params
 from abm.soil import climate, rothc
-from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink
+from abm.soil.saturation import Saturation
 
 LEARNING_BY_DOING = 0.2
 """Yearly knowledge gain of a practice's users, share of the gap to 1 (judgement, 0.1–0.4)."""
@@ -176,16 +170,16 @@ class SoilCarbonModel(mesa.Model):
     # construction helpers
     # ------------------------------------------------------------------------------------
     def _saturation(self) -> Saturation | None:
-        kind = self.params.soil.saturation
-        f = self.farms
-        if kind == "none":
+        """The ``soil.saturation`` option over the stacked farm and tracer rows.
+
+        Capacities come from :func:`abm.landscape.build_farms` (which spins up with them):
+        :func:`abm.soil.saturation.make_saturation`, Hassink on clay + silt/2 as the < 20 µm
+        fraction, Georgiou on clay + silt.
+        """
+        if self.params.soil.saturation == "none":
             return None
-        if kind == "hassink":
-            cap = capacity_hassink(np.minimum(f.clay + f.silt, 95.0), f.bulk_density, f.depth)
-        else:
-            cap = capacity_georgiou(np.minimum(f.clay + f.silt, 95.0), f.bulk_density, f.depth)
-        cap = np.maximum(cap, f.soc() * 1.05)  # today's soils must lie below their capacity
-        return Saturation(kind=kind, capacity=np.concatenate([cap, cap]))
+        cap = self.farms.capacity
+        return Saturation(kind=self.params.soil.saturation, capacity=np.concatenate([cap, cap]))
 
     def _climate(self, rng: np.random.Generator) -> None:
         """(Z, Y, 12) temperature, rain and evaporation for every simulated year."""
@@ -445,7 +439,11 @@ class SoilCarbonModel(mesa.Model):
             saturation = Saturation(kind=saturation.kind, capacity=np.concatenate([cap, cap]))
 
         def two(x: np.ndarray) -> np.ndarray:
-            return np.concatenate([x, x])
+            # monthly (2N, 12) drivers in Fortran order: the engine reads one month at a time
+            return np.asfortranarray(np.concatenate([x, x]))
+
+        def stack(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return np.asfortranarray(np.concatenate([x, y]))
 
         res = rothc.run(
             np.concatenate([f.pools[sel], f.tracer[sel]]),
@@ -456,13 +454,13 @@ class SoilCarbonModel(mesa.Model):
             two(temp),
             two(rain + d.irrigation),
             two(evap),
-            np.concatenate([d.plant, np.zeros_like(d.plant)]),
-            np.concatenate([d.fym, d.fym_imported]),
+            stack(d.plant, np.zeros_like(d.plant)),
+            stack(d.fym, d.fym_imported),
             two(d.covered),
             two(d.dpm_rpm),
             rate_mod=two(d.rate_mod),
             biochar=np.concatenate([f.biochar[sel], np.zeros(n)]),
-            biochar_c=np.concatenate([d.biochar, np.zeros_like(d.biochar)]),
+            biochar_c=stack(d.biochar, np.zeros_like(d.biochar)),
             saturation=saturation,
         )
         f.pools[sel] = res.pools[:n]

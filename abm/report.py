@@ -102,7 +102,9 @@ DIFF_METRICS = tuple(m for m in METRICS if m.column != "public_cost_eur_per_tco2
 # -- statistics ------------------------------------------------------------------------------
 
 
-def mean_ci(values: Sequence[float] | np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+def mean_ci(
+    values: Sequence[float] | np.ndarray, level: float = 0.95
+) -> tuple[float, float, float, int]:
     """Mean and Student-t confidence interval of the mean of the finite ``values``.
 
     Returns ``(mean, low, high, n)``; with ``n < 2`` the interval collapses onto the mean, with
@@ -202,8 +204,16 @@ def _load(results_dir: Path) -> _Data:
     present = list(dict.fromkeys(runs["scenario"].astype(str)))
     ordered = [s for s in manifest.get("scenarios", []) if s in present]
     scenarios = ordered + sorted(s for s in present if s not in ordered)
+    # Read the part files once: every figure queries these in-memory tables (ts, lg, rs).
+    con.execute("CREATE TEMP TABLE rs AS SELECT run_id, scenario FROM runs")
+    con.execute(
+        "CREATE TEMP TABLE ts AS SELECT t.*, rs.scenario FROM timeseries t JOIN rs USING (run_id)"
+    )
+    con.execute(
+        "CREATE TEMP TABLE lg AS SELECT l.*, rs.scenario FROM ledger l JOIN rs USING (run_id)"
+    )
     ts_cols = [d[0] for d in con.execute("SELECT * FROM timeseries LIMIT 0").description]
-    n_ledger = con.execute("SELECT count(*) FROM ledger").fetchone()[0]  # type: ignore[index]
+    n_ledger = con.execute("SELECT count(*) FROM lg").fetchone()[0]  # type: ignore[index]
     return _Data(root, manifest, runs, scenarios, n_failed, con, ts_cols, bool(n_ledger))
 
 
@@ -241,15 +251,8 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
     others = [s for s in scenarios if s != baseline]
     if not others:
         return None
-    key = ["design_point", "replicate"]
-    base = runs[runs["scenario"] == baseline].set_index(key)
     rows: dict[str, list[str]] = {}
-    pairs: dict[str, pd.DataFrame] = {}
-    for name in others:
-        sub = runs[runs["scenario"] == name].set_index(key)
-        pairs[name] = sub.merge(
-            base, left_index=True, right_index=True, how="inner", suffixes=("", "__base")
-        )
+    pairs = {name: _pairs(runs, name, baseline) for name in others}
     rows["pairs (n)"] = [str(len(pairs[s])) for s in others]
     for m in DIFF_METRICS:
         if m.column not in runs.columns:
@@ -257,20 +260,51 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
         cells = []
         for name in others:
             p = pairs[name]
-            d = (p[m.column].to_numpy(dtype=float) - p[f"{m.column}__base"].to_numpy(dtype=float))
+            d = p[m.column].to_numpy(dtype=float) - p[f"{m.column}__base"].to_numpy(dtype=float)
             cells.append(_cell(*mean_ci(d * m.scale), m.decimals))
         rows[f"Δ {m.label} ({m.unit})"] = cells
-    seq, spend = "sequestration_tco2e_cum_2050", "public_spend_eur_total"
-    if seq in runs.columns and spend in runs.columns:
+    incremental = incremental_cost(runs, scenarios, baseline)
+    if incremental:
         cells = []
         for name in others:
-            p = pairs[name]
-            dspend = p[spend].to_numpy(dtype=float) - p[f"{spend}__base"].to_numpy(dtype=float)
-            dseq = p[seq].to_numpy(dtype=float) - p[f"{seq}__base"].to_numpy(dtype=float)
-            est, lo, hi = bootstrap_ratio(dspend, dseq)
+            est, lo, hi = incremental.get(name, (math.nan, math.nan, math.nan))
             cells.append(_cell(est, lo, hi, 2 if np.isfinite(lo) else 1, 0))
         rows["Public cost per additional t CO2e (€/t, bootstrap CI)"] = cells
     return pd.DataFrame.from_dict(rows, orient="index", columns=others)
+
+
+SEQ_KPI = "sequestration_tco2e_cum_2050"
+SPEND_KPI = "public_spend_eur_total"
+COST_KPI = "public_cost_eur_per_tco2e"
+
+
+def _pairs(runs: pd.DataFrame, name: str, baseline: str) -> pd.DataFrame:
+    """A scenario's runs joined to the baseline's runs with the same design point and seed."""
+    key = ["design_point", "replicate"]
+    base = runs[runs["scenario"] == baseline].set_index(key)
+    sub = runs[runs["scenario"] == name].set_index(key)
+    return sub.merge(base, left_index=True, right_index=True, how="inner", suffixes=("", "__base"))
+
+
+def incremental_cost(
+    runs: pd.DataFrame, scenarios: list[str], baseline: str
+) -> dict[str, tuple[float, float, float]]:
+    """Per scenario: public € per *additional* t CO2e sequestered vs the baseline.
+
+    Δ spend ÷ Δ sequestration by 2050 over the CRN pairs (ratio of the paired means), with a
+    95 % percentile bootstrap interval (:func:`bootstrap_ratio`). Empty without those KPIs.
+    """
+    if SEQ_KPI not in runs.columns or SPEND_KPI not in runs.columns:
+        return {}
+    out = {}
+    for name in scenarios:
+        if name == baseline:
+            continue
+        p = _pairs(runs, name, baseline)
+        dspend = p[SPEND_KPI].to_numpy(dtype=float) - p[f"{SPEND_KPI}__base"].to_numpy(dtype=float)
+        dseq = p[SEQ_KPI].to_numpy(dtype=float) - p[f"{SEQ_KPI}__base"].to_numpy(dtype=float)
+        out[name] = bootstrap_ratio(dspend, dseq)
+    return out
 
 
 def timeseries_stats(data: _Data, expr: str) -> pd.DataFrame:
@@ -281,8 +315,7 @@ def timeseries_stats(data: _Data, expr: str) -> pd.DataFrame:
     """
     sql = f"""
         WITH v AS (
-            SELECT r.scenario, t.year, ({expr}) AS x
-            FROM timeseries t JOIN runs r USING (run_id)
+            SELECT scenario, year, ({expr}) AS x FROM ts
         )
         SELECT scenario, year, avg(x) AS mean, stddev_samp(x) AS sd, count(x) AS n
         FROM v WHERE isfinite(x) GROUP BY scenario, year ORDER BY scenario, year
@@ -389,15 +422,12 @@ def fig_soc(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     """Mean SOC stock per hectare, as change since the first simulated year."""
     if "soc_mean_t_ha" not in data.ts_columns:
         return None
-    expr = (
-        "soc_mean_t_ha - first_value(soc_mean_t_ha) OVER "
-        "(PARTITION BY run_id ORDER BY year)"
-    )
+    expr = "soc_mean_t_ha - first_value(soc_mean_t_ha) OVER (PARTITION BY run_id ORDER BY year)"
     stats = timeseries_stats(data, expr)
     start = int(stats["year"].min())
-    level = data.con.execute(
-        f"SELECT avg(soc_mean_t_ha) FROM timeseries WHERE year = {start}"
-    ).fetchone()[0]  # type: ignore[index]
+    level = data.con.execute(f"SELECT avg(soc_mean_t_ha) FROM ts WHERE year = {start}").fetchone()[
+        0
+    ]  # type: ignore[index]
     fig = _figure()
     ax = fig.axes[0]
     _band_plot(ax, stats, data.scenarios, colors)
@@ -468,11 +498,7 @@ def fig_carbon(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
 
 def fig_cost(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     """Cost-effectiveness: public spend vs CO2e sequestered, and € per t CO2e."""
-    seq, spend, cost = (
-        "sequestration_tco2e_cum_2050",
-        "public_spend_eur_total",
-        "public_cost_eur_per_tco2e",
-    )
+    seq, spend, cost = SEQ_KPI, SPEND_KPI, COST_KPI
     runs = data.runs
     if seq not in runs.columns or spend not in runs.columns:
         return None
@@ -520,30 +546,79 @@ def fig_cost(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     ax.set_title("Public spend vs carbon sequestered (95 % CI)", fontsize=10)
     _style(ax)
     if has_cost:
-        ax2 = fig.axes[1]
-        names, means, errs, cols = [], [], [], []
-        for name in data.scenarios:
-            sub = runs[runs["scenario"] == name]
-            m, lo, hi, n = mean_ci(sub[cost].to_numpy(dtype=float))
-            if n == 0 or not (sub[spend].to_numpy(dtype=float) > 0).any():
-                continue
-            names.append(name)
-            means.append(m)
-            errs.append([m - lo, hi - m])
-            cols.append(colors[name])
-        if names:
-            pos = np.arange(len(names))
-            ax2.barh(pos, means, xerr=np.array(errs).T, color=cols, capsize=3, height=0.6)
-            ax2.set_yticks(pos, names)
-            ax2.invert_yaxis()
-        else:
-            ax2.text(0.5, 0.5, "no public spend in any scenario", ha="center", transform=ax2.transAxes)
-            ax2.set_yticks([])
-        ax2.set_xlabel("public spend per t CO2e sequestered (€/t)")
-        ax2.set_title("Cost-effectiveness (scenarios without spend omitted)", fontsize=10)
-        _style(ax2)
+        _cost_bars(fig.axes[1], data, colors)
     _legend(fig, ax, "mean, 95 % CI")
     return _save(fig, out / "cost_effectiveness.png")
+
+
+def _cost_bars(ax: Axes, data: _Data, colors: dict[str, str]) -> None:
+    """€ per t sequestered (mean of runs) and per additional t vs the baseline (paired)."""
+    runs = data.runs
+    base = _baseline(data.scenarios)
+    incremental = incremental_cost(runs, data.scenarios, base) if base else {}
+    rows = []
+    for name in data.scenarios:
+        sub = runs[runs["scenario"] == name]
+        if not (sub[SPEND_KPI].to_numpy(dtype=float) > 0).any():
+            continue  # no public money: no public cost-effectiveness to show
+        rows.append((name, mean_ci(sub[COST_KPI].to_numpy(dtype=float))[:3], incremental.get(name)))
+    if not rows:
+        ax.text(0.5, 0.5, "no public spend in any scenario", ha="center", transform=ax.transAxes)
+        ax.set_yticks([])
+        return
+    pos = np.arange(len(rows))
+    h = 0.38 if incremental else 0.6
+    for k, (name, (m, lo, hi), inc) in enumerate(rows):
+        c = colors[name]
+        ax.barh(
+            pos[k] - (h / 2 if incremental else 0),
+            m,
+            height=h,
+            color=c,
+            xerr=[[m - lo], [hi - m]] if np.isfinite(lo) else None,
+            capsize=3,
+            label="per t sequestered (mean of runs)" if k == 0 else None,
+        )
+        if inc is not None and np.isfinite(inc[0]):
+            e, elo, ehi = inc
+            ax.barh(
+                pos[k] + h / 2,
+                e,
+                height=h,
+                color=c,
+                alpha=0.45,
+                hatch="///",
+                edgecolor=c,
+                xerr=[[e - elo], [ehi - e]] if np.isfinite(elo) else None,
+                capsize=3,
+                label=f"per additional t vs {base} (paired)" if k == 0 else None,
+            )
+    ax.set_yticks(pos, [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(left=0)
+    ax.set_xlabel("public spend per t CO2e (€/t)")
+    ax.set_title("Cost-effectiveness (scenarios with public spend)", fontsize=10)
+    if incremental:
+        from matplotlib.patches import Patch
+
+        handles = [
+            Patch(facecolor="#777777", label="per t sequestered (mean of runs)"),
+            Patch(
+                facecolor="#bbbbbb",
+                edgecolor="#777777",
+                hatch="///",
+                label=f"per additional t vs {base} (paired)",
+            ),
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncols=2,
+            fontsize=8,
+            frameon=False,
+        )
+    _style(ax)
 
 
 def _nice_prices(slope: float) -> list[float]:
@@ -559,12 +634,12 @@ def ledger_totals(data: _Data) -> pd.DataFrame:
     """Per scenario and kind: mean per run of the total count and amount over the horizon."""
     frame = data.con.execute(
         """
-        WITH n AS (SELECT scenario, count(*) AS runs FROM runs GROUP BY scenario)
-        SELECT r.scenario, l.kind,
-               sum(l.count) / any_value(n.runs) AS count,
-               sum(l.amount) / any_value(n.runs) AS amount
-        FROM ledger l JOIN runs r USING (run_id) JOIN n USING (scenario)
-        GROUP BY r.scenario, l.kind
+        WITH n AS (SELECT scenario, count(*) AS runs FROM rs GROUP BY scenario)
+        SELECT lg.scenario, lg.kind,
+               sum(lg.count) / any_value(n.runs) AS count,
+               sum(lg.amount) / any_value(n.runs) AS amount
+        FROM lg JOIN n USING (scenario)
+        GROUP BY lg.scenario, lg.kind
         """
     ).df()
     return frame
@@ -584,7 +659,10 @@ def fig_exchanges(data: _Data, out: Path) -> str | None:
         fig.axes,
         ("amount", "count"),
         (1e-6, 1e-3),
-        ("money exchanged over the horizon (M€ per run)", "exchanges over the horizon (thousands per run)"),
+        (
+            "money exchanged over the horizon (M€ per run)",
+            "exchanges over the horizon (thousands per run)",
+        ),
         strict=True,
     ):
         pivot = tot.pivot_table(index="scenario", columns="kind", values=col, aggfunc="sum")
@@ -617,12 +695,11 @@ def fig_practices(data: _Data, out: Path) -> str | None:
     if not cols:
         return None
     last = int(
-        data.con.execute("SELECT max(year) FROM timeseries").fetchone()[0]  # type: ignore[index]
+        data.con.execute("SELECT max(year) FROM ts").fetchone()[0]  # type: ignore[index]
     )
     sel = ", ".join(f'avg("{c}") * 100 AS "{c}"' for c in cols)
     frame = data.con.execute(
-        f"SELECT r.scenario, {sel} FROM timeseries t JOIN runs r USING (run_id) "
-        f"WHERE t.year = {last} GROUP BY r.scenario"
+        f"SELECT scenario, {sel} FROM ts WHERE year = {last} GROUP BY scenario"
     ).df()
     frame = frame.set_index("scenario").reindex(data.scenarios)
     names = [c.removeprefix("adoption_share_").replace("_", " ") for c in cols]
@@ -657,7 +734,10 @@ def fig_practices(data: _Data, out: Path) -> str | None:
 def markdown_table(frame: pd.DataFrame, index_label: str = "") -> str:
     """A pipe table (GitHub markdown) of a DataFrame of strings."""
     header = [index_label, *map(str, frame.columns)]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["--:"] * len(frame.columns)) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join(["---"] + ["--:"] * len(frame.columns)) + "|",
+    ]
     for idx, row in frame.iterrows():
         lines.append("| " + " | ".join([str(idx), *map(str, row.tolist())]) + " |")
     return "\n".join(lines)
@@ -730,7 +810,11 @@ def _header(data: _Data) -> list[tuple[str, str]]:
         items.append(("replicates", str(runs["replicate"].nunique())))
     if "design_point" in runs.columns and runs["design_point"].nunique() > 1:
         items.append(("design points", str(runs["design_point"].nunique())))
-    for key, label in (("root_seed", "root seed"), ("model", "model"), ("git_commit", "git commit")):
+    for key, label in (
+        ("root_seed", "root seed"),
+        ("model", "model"),
+        ("git_commit", "git commit"),
+    ):
         if m.get(key) is not None:
             items.append((label, str(m[key])))
     if m.get("finished") or m.get("started"):
@@ -762,7 +846,10 @@ def _markdown(
     lines = [f"# Scenario comparison — {data.manifest.get('experiment', data.root.name)}", ""]
     lines += [f"- **{k}**: {v}" for k, v in _header(data)]
     if data.n_failed:
-        lines += ["", f"> {data.n_failed} runs failed and are not included; see `failures.parquet`."]
+        lines += [
+            "",
+            f"> {data.n_failed} runs failed and are not included; see `failures.parquet`.",
+        ]
     lines += ["", "## Key results per scenario", "", METHOD_NOTE, "", markdown_table(kpis, "KPI")]
     if diffs is not None:
         lines += ["", f"## Difference to {base}", "", DIFF_NOTE, "", markdown_table(diffs, "KPI")]
@@ -811,17 +898,27 @@ def _html(
     parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in _header(data)]
     parts.append("</ul>")
     if data.n_failed:
-        parts.append(f"<p class='note'>{data.n_failed} runs failed and are not included; see "
-                     "<code>failures.parquet</code>.</p>")
-    parts += ["<h2>Key results per scenario</h2>", f"<p class='note'>{html.escape(METHOD_NOTE)}</p>"]
+        parts.append(
+            f"<p class='note'>{data.n_failed} runs failed and are not included; see "
+            "<code>failures.parquet</code>.</p>"
+        )
+    parts += [
+        "<h2>Key results per scenario</h2>",
+        f"<p class='note'>{html.escape(METHOD_NOTE)}</p>",
+    ]
     parts.append(_html_table(kpis, "KPI"))
     if diffs is not None:
-        parts += [f"<h2>Difference to {html.escape(str(base))}</h2>",
-                  f"<p class='note'>{html.escape(DIFF_NOTE)}</p>", _html_table(diffs, "KPI")]
+        parts += [
+            f"<h2>Difference to {html.escape(str(base))}</h2>",
+            f"<p class='note'>{html.escape(DIFF_NOTE)}</p>",
+            _html_table(diffs, "KPI"),
+        ]
     parts.append("<h2>Figures</h2>")
     for fig_title, name in figures:
         b64 = base64.b64encode((out / name).read_bytes()).decode()
-        parts.append(f"<h3>{html.escape(fig_title)}</h3>"
-                     f"<img alt='{html.escape(fig_title)}' src='data:image/png;base64,{b64}'>")
+        parts.append(
+            f"<h3>{html.escape(fig_title)}</h3>"
+            f"<img alt='{html.escape(fig_title)}' src='data:image/png;base64,{b64}'>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

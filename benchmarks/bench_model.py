@@ -12,13 +12,18 @@
   (``model_year_s_10k``), both at 10,000 farms. Goal ≥ 20. ``naive_year_s`` is the naive year;
   ``naive_scaled_from_farms`` the farm count the naive year was measured at (when a 10,000-farm
   naive year exceeds 60 s it is measured at 2,000 farms and scaled linearly to 10,000).
+* ``model_year_vs_mesa_floor_blas1`` (and ``model_year_s_10k_blas1``, ``mesa_floor_s_10k_blas1``)
+  — the same measured in a child process with ``OPENBLAS_NUM_THREADS=1`` (full mode only): a
+  diagnostic, since OpenBLAS's thread pool makes the model's many tiny matrix products (e.g.
+  ``(N, 8) @ (8, 12)`` in :func:`abm.landscape.soil_drivers`) far slower on a busy machine.
 * statistical agreement of the naive (shuffled, Mesa style) and the real model: ``subsidy``
   scenario, 300 farms, 2020–2050, seeds 1…8, same seed for both (so both start from the same
   world). For ``adoption_share_2050`` and ``soc_change_permille_mean``:
   ``agree_<kpi>`` = 1.0 when ``|mean_naive − mean_real| ≤ 2·sqrt(se_naive² + se_real²)``, else
   0.0, and ``z_<kpi>`` that difference in units of its standard error; ``agree_seeds`` seeds.
-* ``peak_rss_mb_100k_farms`` — peak resident memory (MiB, ``ru_maxrss`` of the child process)
-  of a fresh Python process running ``run_model({"n_farms": 100000}, seed=1)``, 2020–2050.
+* ``peak_rss_mb_100k_farms`` — peak resident memory (MiB; ``VmHWM`` of ``/proc/self/status``,
+  not ``ru_maxrss``, which Linux carries over from the forking parent across ``exec``) of a
+  fresh Python process running ``run_model({"n_farms": 100000}, seed=1)``, 2020–2050.
   Goal ≤ 2048. The same for 1,000 and 10,000 farms (``peak_rss_mb_1k_farms``, ...), with
   ``wall_s_<n>_farms`` (build + 31 years + outputs, imports excluded) and ``build_s_<n>_farms``
   (world-building: landscape, spin-up, network, burn-in) of each run.
@@ -33,6 +38,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import os
 import statistics
 import subprocess
 import sys
@@ -58,6 +64,7 @@ from abm.scenario import resolve_params
 NAIVE_MAX_STEP_S = 60.0
 """A naive year slower than this at the full size is measured at ``NAIVE_FALLBACK_FARMS``."""
 NAIVE_FALLBACK_FARMS = 2_000
+_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 AGREE_KPIS = ("adoption_share_2050", "soc_change_permille_mean")
 
 
@@ -92,8 +99,8 @@ QUICK = Sizes(
     year_steps=3,
     floor_per_year=7,
     naive_steps=1,
-    agree_farms=60,
-    agree_end=2026,
+    agree_farms=100,
+    agree_end=2030,
     agree_seeds=5,
     runs=(("1k", 200), ("10k", 500), ("100k", 2_000)),
     run_end=2025,
@@ -192,8 +199,12 @@ t1 = time.perf_counter()
 result = run_model(model=model)  # = run_model({{"n_farms": {n}, ...}}, seed=1)
 t2 = time.perf_counter()
 assert len(result.timeseries) == {end} - 2019
-print(json.dumps({{"build_s": t1 - t0, "wall_s": t2 - t0,
-                  "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+try:  # this process's own peak (ru_maxrss would include the parent's, inherited across exec)
+    with open("/proc/self/status") as fh:
+        hwm = next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    hwm = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"build_s": t1 - t0, "wall_s": t2 - t0, "peak_kib": hwm}}))
 """
 
 
@@ -206,7 +217,25 @@ def full_run(n: int, end_year: int) -> dict[str, float]:
     if proc.returncode != 0:
         raise RuntimeError(f"{n}-farm run failed:\n{proc.stderr[-4000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"wall_s": out["wall_s"], "build_s": out["build_s"], "rss_mb": out["maxrss_kib"] / 1024}
+    return {"wall_s": out["wall_s"], "build_s": out["build_s"], "rss_mb": out["peak_kib"] / 1024}
+
+
+def year_vs_floor_one_blas_thread(quick: bool) -> dict[str, float]:
+    """:func:`year_vs_floor` in a child process with BLAS/OpenMP limited to one thread."""
+    env = {**os.environ, **dict.fromkeys(_THREAD_VARS, "1")}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--year-vs-floor"]
+    proc = subprocess.run(
+        [*cmd, *(["--quick"] if quick else [])],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+        env=env,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"one-thread year-vs-floor run failed:\n{proc.stderr[-4000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {f"{k}_blas1": v for k, v in out.items()}
 
 
 def run(quick: bool = False) -> dict[str, float]:
@@ -217,6 +246,8 @@ def run(quick: bool = False) -> dict[str, float]:
     out["naive_year_s"] = naive_s
     out["naive_scaled_from_farms"] = float(naive_n)
     out["model_ratio_vs_naive_reference"] = naive_s / out["model_year_s_10k"]
+    if not quick:
+        out.update(year_vs_floor_one_blas_thread(quick))
     out.update(agreement(cfg.agree_farms, cfg.agree_end, cfg.agree_seeds))
     for label, farms in cfg.runs:
         r = full_run(farms, cfg.run_end)
@@ -227,4 +258,8 @@ def run(quick: bool = False) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
+    if "--year-vs-floor" in sys.argv:  # the one-thread BLAS diagnostic's child
+        cfg = QUICK if "--quick" in sys.argv else FULL
+        print(json.dumps(year_vs_floor(cfg.year_farms, cfg.year_steps, cfg.floor_per_year)))
+    else:
+        print(json.dumps(run(quick="--quick" in sys.argv), indent=2))

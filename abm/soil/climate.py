@@ -56,7 +56,9 @@ Policymakers, Table SPM.2 (global mean surface warming 2081–2100 vs 1986–200
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -315,13 +317,12 @@ ZONES: dict[str, Zone] = {
 #: Warming rates (°C/yr), approximate: global-mean warming of IPCC AR5 WG I Table SPM.2
 #: (2081–2100 vs 1986–2005: RCP2.6 1.0, RCP4.5 1.8, RCP8.5 3.7 °C) spread over ~85 yr and
 #: rounded up slightly for land. Land and regional rates are often higher (×1.2–1.6):
-#: treat as approximate, sensitivity ±50 %.
-WARMING_PATHWAYS: dict[str, float] = {"none": 0.0, "rcp26": 0.012, "rcp45": 0.025, "rcp85": 0.045}
-
-
-def warming_pathways() -> dict[str, float]:
-    """A copy of :data:`WARMING_PATHWAYS` (°C/yr, approximate; see its comment for sources)."""
-    return dict(WARMING_PATHWAYS)
+#: treat as approximate, sensitivity ±50 %. Read-only mapping.
+warming_pathways: Mapping[str, float] = MappingProxyType(
+    {"none": 0.0, "rcp26": 0.012, "rcp45": 0.025, "rcp85": 0.045}
+)
+#: Alias of :data:`warming_pathways`.
+WARMING_PATHWAYS = warming_pathways
 
 
 def climate_series(
@@ -350,7 +351,7 @@ def climate_series(
     years
         Number of years (≥ 0).
     warming_c_per_yr
-        Linear warming (°C/yr), e.g. from :data:`WARMING_PATHWAYS`.
+        Linear warming (°C/yr), e.g. from :data:`warming_pathways`.
     temp_noise_sd
         Standard deviation of the annual temperature anomaly (°C).
     rain_cv

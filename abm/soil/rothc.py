@@ -20,7 +20,13 @@ for tillage), a separate stable biochar pool, and a saturation term (:mod:`abm.s
 The spin-up is exact: the 12 monthly maps of the average year are affine in the active pools,
 ``P' = A·P + u``; their composition is solved for the fixed point ``(I − A)·P = u``
 (:func:`equilibrium`). :func:`official_spinup_months` counts the months the official
-1e-6 t C/ha criterion would take, for the output files.
+1e-6 t C/ha criterion would take, for the output files. :func:`inputs_for_stock` inverts the
+equilibrium for the plant input that gives a measured stock.
+
+Numerics: results equal the official code to ~1e-13 t C/ha month by month (tested against the
+full-precision RothC_Py and RothC_R outputs). The month computes one exponential per farm: the
+rate constants are 500, 15, 33 and 1 × K_HUM, so the four decay factors are integer powers
+of ``exp(−rate·K_HUM·dt)``. Radiocarbon (``deltaC``) is not modelled.
 
 References
 ----------
@@ -29,7 +35,7 @@ carbon in soil. Model description and users guide. Rothamsted Research.
 Rothamsted Research, RothC_Py / RothC_Code / RothC_R (Apache-2.0), github.com/Rothamsted-Models.
 Falloon, P., Smith, P., Coleman, K. & Marshall, S. (1998). Estimating the size of the inert
 organic matter pool from total soil organic carbon content for use in the Rothamsted carbon
-model. Soil Biol. Biochem. 30:1207–1211. doi:10.1016/S0038-0717(97)00263-1
+model. Soil Biol. Biochem. 30:1207–1211.
 Wang, J., Xiong, Z. & Kuzyakov, Y. (2016). Biochar stability in soil: meta-analysis of
 decomposition and priming effects. GCB Bioenergy 8:512–523. doi:10.1111/gcbb.12266
 Stewart, C. E., Paustian, K., Conant, R. T., Plante, A. F. & Six, J. (2007). Soil carbon
@@ -498,6 +504,10 @@ def run(
     m = temp_a.shape[1]
     if rain_a.shape[1] != m or evap_a.shape[1] != m:
         raise ValueError("temp, rain and evap must have the same number of months")
+    for name, arr in (("temp", temp_a), ("rain", rain_a), ("evap", evap_a)):
+        if arr.size and not (np.isfinite(np.min(arr)) and np.isfinite(np.max(arr))):
+            raise UserInputError(f"{name}: values must be finite numbers")
+    _check_nonneg(np.asarray(iom_a), "iom")
     plant_a = _monthly(plant_c, n, m, "plant_c", per_farm_1d=False).astype(float, copy=False)
     fym_a = _monthly(fym, n, m, "fym", per_farm_1d=False).astype(float, copy=False)
     _check_nonneg(plant_a, "plant_c")
@@ -811,48 +821,60 @@ def _rates(y: _Year, b: FloatArray) -> FloatArray:
 
 def _input_vectors(y: _Year) -> tuple[FloatArray, FloatArray]:
     """Monthly input vectors ``(N, 12, 4)`` of plant C and of FYM (official split)."""
-    up = np.zeros((y.n, 12, 4))
-    up[:, :, 0] = y.plant * y.ratio / (y.ratio + 1.0)
-    up[:, :, 1] = y.plant / (y.ratio + 1.0)
-    uf = np.zeros((y.n, 12, 4))
-    uf[:, :, 0] = FYM_SPLIT[0] * y.fym
-    uf[:, :, 1] = FYM_SPLIT[1] * y.fym
-    uf[:, :, 3] = FYM_SPLIT[2] * y.fym
+    zero = np.zeros_like(y.plant)
+    up = np.stack([y.plant * y.ratio / (y.ratio + 1.0), y.plant / (y.ratio + 1.0), zero, zero], -1)
+    f = y.fym
+    uf = np.stack([FYM_SPLIT[0] * f, FYM_SPLIT[1] * f, zero, FYM_SPLIT[2] * f], axis=-1)
     return up, uf
 
 
-def _month_matrices(y: _Year, rate: FloatArray) -> FloatArray:
-    """Linear part ``(N, 12, 4, 4)`` of each month's map of the active pools (no saturation)."""
-    e = np.exp(-(_K * DT)[np.newaxis, np.newaxis, :] * rate[:, :, np.newaxis])  # (N, 12, 4)
-    lost = 1.0 - e
-    mats = np.zeros((y.n, 12, 4, 4))
-    idx = np.arange(4)
-    mats[:, :, idx, idx] = e
-    mats[:, :, 2, :] += y.soil.frac_bio[:, None, None] * lost
-    mats[:, :, 3, :] += y.soil.frac_hum[:, None, None] * lost
-    return mats
+def _month_apply(y: _Year, e: FloatArray, x: FloatArray) -> FloatArray:
+    """Apply a month's linear map (decay, then BIO/HUM formation) to ``x`` (N, 4, …).
+
+    The map is ``diag(e) + f ⊗ (1 − e)`` with ``e = exp(−k·rate·dt)`` (N, 4) and
+    ``f = (0, 0, 0.46, 0.54)/(x + 1)``: decay keeps ``e·x`` and what decayed,
+    ``Σ (1 − e)·x``, forms BIO and HUM. Applied to the columns of a matrix it composes the
+    monthly maps without building them.
+    """
+    tail = (1,) * (x.ndim - 2)
+    e = e.reshape((y.n, 4, *tail))
+    decayed = np.sum((1.0 - e) * x, axis=1)
+    out = e * x
+    out[:, 2] += y.soil.frac_bio.reshape((y.n, *tail)) * decayed
+    out[:, 3] += y.soil.frac_hum.reshape((y.n, *tail)) * decayed
+    return out
 
 
-def _compose(mats: FloatArray, *us: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
-    """Compose 12 monthly affine maps ``P ← M_j·P + u_j`` into ``P ← A·P + u`` per farm."""
-    n = mats.shape[0]
-    a_mat = np.broadcast_to(np.eye(4), (n, 4, 4)).copy()
-    acc = [np.zeros((n, 4)) for _ in us]
-    for j in range(mats.shape[1]):
-        mj = mats[:, j]
-        a_mat = np.matmul(mj, a_mat)
-        for k, u in enumerate(us):
-            acc[k] = np.einsum("nij,nj->ni", mj, acc[k]) + u[:, j]
+def _compose(y: _Year, rate: FloatArray, *us: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
+    """Compose the 12 monthly affine maps ``P ← M_j·P + u_j`` into ``P ← A·P + u`` per farm."""
+    a_mat = np.broadcast_to(np.eye(4), (y.n, 4, 4)).copy()
+    acc = [np.zeros((y.n, 4)) for _ in us]
+    for j in range(12):
+        e = np.exp(-(_K * DT)[np.newaxis, :] * rate[:, j, np.newaxis])
+        a_mat = _month_apply(y, e, a_mat)
+        acc = [_month_apply(y, e, v) + u[:, j] for v, u in zip(acc, us, strict=True)]
     return a_mat, acc
 
 
-def _annual_affine(y: _Year) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(A, u_plant, u_fym, smd_dec)`` of the periodic average year."""
+@dataclass(frozen=True)
+class _Affine:
+    """The periodic average year: monthly rates, inputs and the composed affine map."""
+
+    rate: FloatArray  # (N, 12)
+    smd_dec: FloatArray  # (N,)
+    up: FloatArray  # (N, 12, 4) plant input per month
+    uf: FloatArray  # (N, 12, 4) manure input per month
+    a_mat: FloatArray  # (N, 4, 4)
+    u_p: FloatArray  # (N, 4) annual plant-input term
+    u_f: FloatArray  # (N, 4) annual manure term
+
+
+def _prepare(y: _Year) -> _Affine:
     smd, b, _ = _periodic_smd(y)
-    mats = _month_matrices(y, _rates(y, b))
+    rate = _rates(y, b)
     up, uf = _input_vectors(y)
-    a_mat, (u_p, u_f) = _compose(mats, up, uf)
-    return a_mat, u_p, u_f, smd[:, -1].copy()
+    a_mat, (u_p, u_f) = _compose(y, rate, up, uf)
+    return _Affine(rate, smd[:, -1].copy(), up, uf, a_mat, u_p, u_f)
 
 
 def _solve_fixed_point(a_mat: FloatArray, *us: FloatArray) -> list[FloatArray]:
@@ -975,28 +997,20 @@ def _sat_equilibrium(
     return p
 
 
-def _equilibrium_year(
-    y: _Year, saturation: Saturation | None, plant_scale: FloatArray | None = None
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Equilibrium pools for a prepared year: ``(pools, smd_dec, eq_plant, eq_fym)``.
-
-    ``eq_plant`` and ``eq_fym`` are the linear (unsaturated) equilibria of the plant input alone
-    and of the manure alone; with ``plant_scale`` the plant input is multiplied by it.
-    """
-    a_mat, u_p, u_f, smd_dec = _annual_affine(y)
-    eq_p, eq_f = _solve_fixed_point(a_mat, u_p, u_f)
-    scale = np.ones(y.n) if plant_scale is None else plant_scale
-    lin = scale[:, None] * eq_p + eq_f
-    if saturation is None:
-        return lin, smd_dec, eq_p, eq_f
+def _sat_solve(
+    y: _Year,
+    aff: _Affine,
+    saturation: Saturation,
+    scale: FloatArray,
+    eq_p: FloatArray,
+    eq_f: FloatArray,
+) -> FloatArray:
+    """Saturated equilibrium with the plant input times ``scale``, by Newton's method."""
     cap = np.array(_per_farm(saturation.capacity, y.n, "saturation.capacity"), dtype=float)
-    _, b, _ = _periodic_smd(y)
-    rate = _rates(y, b)
-    up, uf = _input_vectors(y)
-    u_in = scale[:, None, None] * up + uf
-    start = lin.copy()
+    u_in = scale[:, None, None] * aff.up + aff.uf
+    start = scale[:, None] * eq_p + eq_f
     start[:, 2:] = 0.0  # from below the capacity: Newton then approaches monotonically
-    return _sat_equilibrium(y, rate, cap, u_in, start), smd_dec, eq_p, eq_f
+    return _sat_equilibrium(y, aff.rate, cap, u_in, start)
 
 
 def equilibrium(
@@ -1052,8 +1066,12 @@ def equilibrium(
     y = _year(
         iom, clay, depth_cm, temp12, rain12, evap12, plant_c12, fym12, covered12, dpm_rpm, rate_mod
     )
-    pools, smd_dec, _, _ = _equilibrium_year(y, saturation)
-    return pools, smd_dec
+    aff = _prepare(y)
+    (pools,) = _solve_fixed_point(aff.a_mat, aff.u_p + aff.u_f)
+    if saturation is not None:
+        eq_p, eq_f = _solve_fixed_point(aff.a_mat, aff.u_p, aff.u_f)
+        pools = _sat_solve(y, aff, saturation, np.ones(y.n), eq_p, eq_f)
+    return pools, aff.smd_dec
 
 
 def inputs_for_stock(
@@ -1117,13 +1135,14 @@ def inputs_for_stock(
         extra_farm_shapes=(target_raw.shape[:1],) if target_raw.ndim else (),
     )
     target = np.array(_per_farm(target_raw, y.n, "soc_target"), dtype=float)
-    a_mat, u_p, u_f, _ = _annual_affine(y)
-    eq_p, eq_f = _solve_fixed_point(a_mat, u_p, u_f)
+    aff = _prepare(y)
+    eq_p, eq_f = _solve_fixed_point(aff.a_mat, aff.u_p, aff.u_f)
     per_unit = eq_p.sum(axis=1)
     if saturation is None:
         base = y.iom + eq_f.sum(axis=1)
     else:
-        base = y.iom + _equilibrium_year(y, saturation, np.zeros(y.n))[0].sum(axis=1)
+        zero = np.zeros(y.n)
+        base = y.iom + _sat_solve(y, aff, saturation, zero, eq_p, eq_f).sum(axis=1)
     bad = ~np.isfinite(target) | (target <= base) | (per_unit <= 0)
     if np.any(bad):
         idx = np.flatnonzero(bad)
@@ -1142,7 +1161,8 @@ def inputs_for_stock(
         return scale_lin
 
     def soc_at(s: FloatArray) -> FloatArray:
-        return _equilibrium_year(y, saturation, s)[0].sum(axis=1) + y.iom
+        assert saturation is not None  # narrowed above
+        return _sat_solve(y, aff, saturation, s, eq_p, eq_f).sum(axis=1) + y.iom
 
     # Saturation only lowers BIO + HUM, so the linear answer is a lower bracket.
     lo = np.maximum(scale_lin, 0.0)
@@ -1226,7 +1246,7 @@ def official_spinup_months(
     for year in range(1, max_years + 1):
         if not periodic:
             smd, b = _smd_year(y, smd0)
-            a_mat, (u,) = _compose(_month_matrices(y, _rates(y, b)), u_all)
+            a_mat, (u,) = _compose(y, _rates(y, b), u_all)
             periodic = bool(np.array_equal(smd[:, -1], smd0))
             smd0 = smd[:, -1].copy()
         p = np.einsum("nij,nj->ni", a_mat, p) + u

@@ -70,7 +70,9 @@ def test_climate_series_deterministic_and_warming() -> None:
         t - z.temp12, np.repeat(rate * np.arange(30.0)[:, None], 12, 1), atol=1e-12
     )
     assert np.all(np.diff(e.sum(axis=1)) > 0)  # warming raises evaporation
-    assert climate.warming_pathways() == climate.WARMING_PATHWAYS
+    assert climate.warming_pathways is climate.WARMING_PATHWAYS
+    with pytest.raises(TypeError):
+        climate.warming_pathways["rcp45"] = 1.0  # type: ignore[index]
     assert climate.WARMING_PATHWAYS["none"] == 0.0
     assert 0 < climate.WARMING_PATHWAYS["rcp45"] < climate.WARMING_PATHWAYS["rcp85"] < 0.1
 
