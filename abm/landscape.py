@@ -117,6 +117,36 @@ class PracticeDrivers:
     irrigation: FloatArray
     log_rate_mod: FloatArray
     covers: BoolArray
+    _table: CombinationTable | None = None
+
+    def table(self) -> CombinationTable:
+        """Driver changes of every combination of practices, indexed by :func:`combination_code`."""
+        if self._table is None:
+            n_p = self.plant.shape[0]
+            combos = ((np.arange(2**n_p)[:, None] >> np.arange(n_p)) & 1).astype(float)
+            self._table = CombinationTable(
+                plant=combos @ self.plant,
+                plant_dpm=combos @ self.plant_dpm,
+                fym=combos @ self.fym,
+                biochar=combos @ self.biochar,
+                irrigation=combos @ self.irrigation,
+                rate_mod=np.exp(combos @ self.log_rate_mod),
+                covers=(combos @ self.covers.astype(float)) > 0,
+            )
+        return self._table
+
+
+@dataclass
+class CombinationTable:
+    """(2^P, 12) monthly driver changes (and (2^P,) scalars) for every set of practices."""
+
+    plant: FloatArray
+    plant_dpm: FloatArray
+    fym: FloatArray
+    biochar: FloatArray
+    irrigation: FloatArray
+    rate_mod: FloatArray
+    covers: BoolArray
 
 
 def practice_drivers(params: Params) -> PracticeDrivers:
@@ -159,6 +189,13 @@ class SoilDrivers:
     rate_mod: FloatArray
 
 
+def combination_code(adopted: BoolArray) -> IntArray:
+    """Integer code of each farm's set of practices (bit ``p`` set when practice ``p`` is used)."""
+    weights = np.left_shift(1, np.arange(adopted.shape[1], dtype=np.int64))
+    code: IntArray = (adopted * weights).sum(axis=1)
+    return code
+
+
 def soil_drivers(
     base_plant: FloatArray,
     base_fym: FloatArray,
@@ -166,29 +203,30 @@ def soil_drivers(
     adopted: BoolArray,
     pd: PracticeDrivers,
 ) -> SoilDrivers:
-    """Turn practice use (N, P) into monthly drivers with a few matrix products.
+    """Turn practice use (N, P) into monthly drivers.
 
     ``base_plant``, ``base_fym`` (t C/ha/month) and ``base_bare`` are the (N, 12) conventional
-    management of each farm (:class:`Farms`).
+    management of each farm (:class:`Farms`). The effect of every combination of practices is
+    tabulated once (:meth:`PracticeDrivers.table`, 2^P rows) and each farm looks its
+    combination up: no matrix product (and no BLAS thread pool) in the yearly path.
     """
-    a = adopted.astype(float)
-    extra = a @ pd.plant
-    extra_dpm = a @ pd.plant_dpm
-    plant = base_plant + extra
-    dpm = base_plant * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + extra_dpm
+    t = pd.table()
+    code = combination_code(adopted)
+    plant = base_plant + t.plant[code]
+    dpm = base_plant * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + t.plant_dpm[code]
     rpm = plant - dpm
     dpm_rpm = np.divide(dpm, rpm, out=np.full_like(plant, DPM_RPM_CROP), where=rpm > 1e-12)
-    fym_imp = a @ pd.fym
-    covered = ~(base_bare & ~(a @ pd.covers.astype(float) > 0)[:, None])
+    fym_imp = t.fym[code]
+    covered = ~(base_bare & ~t.covers[code][:, None])
     return SoilDrivers(
         plant=plant,
         dpm_rpm=dpm_rpm,
         fym=base_fym + fym_imp,
         fym_imported=fym_imp,
-        biochar=a @ pd.biochar,
-        irrigation=a @ pd.irrigation,
+        biochar=t.biochar[code],
+        irrigation=t.irrigation[code],
         covered=covered,
-        rate_mod=np.exp(a @ pd.log_rate_mod),
+        rate_mod=t.rate_mod[code],
     )
 
 

@@ -422,49 +422,62 @@ class SoilCarbonModel(mesa.Model):
         The tracer rows carry only the carbon imported by organic fertilisation (manure,
         compost) under the same climate, cover and rates; RothC is linear in its inputs, so the
         tracer's stock is exactly the *stored* (imported) part of SOC and the rest is
-        *sequestration* (SCIENCE.md §5). With saturation on, the split is approximate.
+        *sequestration* (SCIENCE.md §5). With saturation on, the split is approximate. Tracer
+        rows run only for farms that import carbon now or still hold imported carbon.
         ``rows`` restricts the update to those farms (all inputs are then per selected farm).
         Returns SOC per (selected) farm, t C/ha, before and after.
         """
         f = self.farms
-        sel = slice(None) if rows is None else rows
-        n = f.n if rows is None else rows.size
+        sel = np.arange(f.n) if rows is None else rows
+        n = sel.size
         d = soil_drivers(
             f.base_plant[sel], f.base_fym[sel], f.base_bare[sel], adopted, self.drivers
         )
         soc_before = f.soc()[sel]
+        tracer = f.tracer[sel]
+        tr = np.flatnonzero(d.fym_imported.any(axis=1) | (tracer.sum(axis=1) > 0))
+        rows_all = np.concatenate([np.arange(n), tr])  # farm rows, then their tracer rows
+        m = rows_all.size
+
+        def monthly(x: np.ndarray) -> np.ndarray:
+            # (rows, 12) in Fortran order: the engine reads one month at a time
+            out = np.empty((m, 12), dtype=x.dtype, order="F")
+            out[:n] = x
+            out[n:] = x[tr]
+            return out
+
+        def farm_and_tracer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            out = np.empty((m, 12), dtype=x.dtype, order="F")
+            out[:n] = x
+            out[n:] = y[tr]
+            return out
+
         saturation = self.saturation
-        if saturation is not None and rows is not None:
-            cap = saturation.capacity[: f.n][rows]
-            saturation = Saturation(kind=saturation.kind, capacity=np.concatenate([cap, cap]))
-
-        def two(x: np.ndarray) -> np.ndarray:
-            # monthly (2N, 12) drivers in Fortran order: the engine reads one month at a time
-            return np.asfortranarray(np.concatenate([x, x]))
-
-        def stack(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            return np.asfortranarray(np.concatenate([x, y]))
-
+        if saturation is not None:
+            cap = f.capacity[sel]
+            saturation = Saturation(kind=saturation.kind, capacity=cap[rows_all])
+        zeros = np.zeros(tr.size)
         res = rothc.run(
-            np.concatenate([f.pools[sel], f.tracer[sel]]),
-            np.concatenate([f.iom[sel], np.zeros(n)]),
-            two(f.smd[sel]),
-            two(f.clay[sel]),
-            two(f.depth[sel]),
-            two(temp),
-            two(rain + d.irrigation),
-            two(evap),
-            stack(d.plant, np.zeros_like(d.plant)),
-            stack(d.fym, d.fym_imported),
-            two(d.covered),
-            two(d.dpm_rpm),
-            rate_mod=two(d.rate_mod),
-            biochar=np.concatenate([f.biochar[sel], np.zeros(n)]),
-            biochar_c=stack(d.biochar, np.zeros_like(d.biochar)),
+            np.concatenate([f.pools[sel], tracer[tr]]),
+            np.concatenate([f.iom[sel], zeros]),
+            f.smd[sel][rows_all],
+            f.clay[sel][rows_all],
+            f.depth[sel][rows_all],
+            monthly(temp),
+            monthly(rain + d.irrigation),
+            monthly(evap),
+            farm_and_tracer(d.plant, np.zeros_like(d.plant)),
+            farm_and_tracer(d.fym, d.fym_imported),
+            monthly(d.covered),
+            monthly(d.dpm_rpm),
+            rate_mod=d.rate_mod[rows_all],
+            biochar=np.concatenate([f.biochar[sel], zeros]),
+            biochar_c=farm_and_tracer(d.biochar, np.zeros_like(d.biochar)),
             saturation=saturation,
         )
         f.pools[sel] = res.pools[:n]
-        f.tracer[sel] = res.pools[n:]
+        tracer[tr] = res.pools[n:]
+        f.tracer[sel] = tracer
         f.smd[sel] = res.smd[:n]
         f.biochar[sel] = res.biochar[:n]
         return soc_before, f.soc()[sel]

@@ -829,6 +829,14 @@ METHOD_NOTE = (
     "(e.g. € per t when nothing was spent). All scenarios share the same replicate seeds "
     "(common random numbers)."
 )
+SINGLE_NOTE = "One run per scenario: the cells are that run's values, without intervals."
+
+
+def _method_note(data: _Data) -> str:
+    many = int(data.runs.groupby("scenario").size().max()) > 1
+    return METHOD_NOTE if many else SINGLE_NOTE
+
+
 DIFF_NOTE = (
     "Differences are paired on common random numbers: for each design point and replicate the "
     "scenario's run minus the baseline's run with the same seed, then mean and 95 % CI of "
@@ -850,7 +858,8 @@ def _markdown(
             "",
             f"> {data.n_failed} runs failed and are not included; see `failures.parquet`.",
         ]
-    lines += ["", "## Key results per scenario", "", METHOD_NOTE, "", markdown_table(kpis, "KPI")]
+    lines += ["", "## Key results per scenario", "", _method_note(data), ""]
+    lines.append(markdown_table(kpis, "KPI"))
     if diffs is not None:
         lines += ["", f"## Difference to {base}", "", DIFF_NOTE, "", markdown_table(diffs, "KPI")]
     lines += ["", "## Figures", ""]
@@ -860,8 +869,8 @@ def _markdown(
 
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;
-padding:0 1em;color:#222;line-height:1.45}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 table{border-collapse:collapse;font-size:.85em;margin:1em 0;display:block;overflow-x:auto}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right;white-space:nowrap}
 th:first-child,td:first-child{text-align:left}
@@ -904,7 +913,7 @@ def _html(
         )
     parts += [
         "<h2>Key results per scenario</h2>",
-        f"<p class='note'>{html.escape(METHOD_NOTE)}</p>",
+        f"<p class='note'>{html.escape(_method_note(data))}</p>",
     ]
     parts.append(_html_table(kpis, "KPI"))
     if diffs is not None:

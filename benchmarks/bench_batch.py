@@ -124,8 +124,17 @@ def rss_growth(folder: Path, runs: int) -> dict[str, float]:
     out: dict[str, float] = {}
     for n in (runs, 10 * runs):
         study = _study(folder, n, 0.0)
-        cmd = [sys.executable, "-m", "abm.cli", "batch", str(study), "--workers", "2",
-               "--out", str(folder / f"rss-{n}")]
+        cmd = [
+            sys.executable,
+            "-m",
+            "abm.cli",
+            "batch",
+            str(study),
+            "--workers",
+            "2",
+            "--out",
+            str(folder / f"rss-{n}"),
+        ]
         out[f"batch_peak_rss_mib_{n}_runs"], out[f"batch_wall_s_{n}_runs"] = _peak_tree_rss(
             cmd, folder
         )

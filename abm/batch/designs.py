@@ -68,7 +68,9 @@ def salib_problem(design: DesignSpec) -> dict[str, Any]:
     ``truncnorm``: ``[low, high, mean, sd]``, ``lognorm``: ``[mu, sigma]``); ``values`` map to
     the index range ``[0, k]``.
     """
-    names, bounds, dists = [], [], []
+    names: list[str] = []
+    bounds: list[list[float]] = []
+    dists: list[str] = []
     for path, d in design.parameters.items():
         names.append(path)
         kind = d.kind
@@ -76,20 +78,22 @@ def salib_problem(design: DesignSpec) -> dict[str, Any]:
             bounds.append([0.0, float(len(d.values or []))])
             dists.append("unif")
         elif kind == "uniform":
-            bounds.append([d.low, d.high])
+            bounds.append([float(d.low or 0), float(d.high or 0)])
             dists.append("unif")
         elif kind == "triangular":
             lo, hi, mo = float(d.low or 0), float(d.high or 0), float(d.mode or 0)
             bounds.append([lo, hi, (mo - lo) / (hi - lo)])
             dists.append("triang")
         elif kind == "normal" and d.low is not None:
-            bounds.append([d.low, d.high, d.mean, d.sd])
+            bounds.append(
+                [float(d.low or 0), float(d.high or 0), float(d.mean or 0), float(d.sd or 1)]
+            )
             dists.append("truncnorm")
         elif kind == "normal":
-            bounds.append([d.mean, d.sd])
+            bounds.append([float(d.mean or 0), float(d.sd or 1)])
             dists.append("norm")
         else:
-            bounds.append([d.mu, d.sigma])
+            bounds.append([float(d.mu or 0), float(d.sigma or 1)])
             dists.append("lognorm")
     return {"num_vars": len(names), "names": names, "bounds": bounds, "dists": dists}
 
@@ -169,7 +173,9 @@ def expected_points(design: DesignSpec) -> int:
     d = len(design.parameters)
     n = int(design.n or 0)
     if design.method == "factorial":
-        return int(np.prod([len(_levels(p, design.levels or 3)) for p in design.parameters.values()]))
+        return int(
+            np.prod([len(_levels(p, design.levels or 3)) for p in design.parameters.values()])
+        )
     if design.method == "lhs":
         return n
     if design.method == "sobol":
@@ -272,10 +278,14 @@ def read_points(path: Path, *, source: str = "study") -> pd.DataFrame:
         header = [c.strip() for c in next(csv.reader(fh), [])]
     if len(header) != len(set(header)):
         dup = next(c for c in header if header.count(c) > 1)
-        raise UserInputError(f"parameter path {dup!r} appears twice in the header", source=str(path))
+        raise UserInputError(
+            f"parameter path {dup!r} appears twice in the header", source=str(path)
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     if len(frame) == 0 or len(frame.columns) == 0:
-        raise UserInputError("no design points (need a header and at least one row)", source=str(path))
+        raise UserInputError(
+            "no design points (need a header and at least one row)", source=str(path)
+        )
     bad = [c for c in frame.columns if c.startswith("Unnamed:") or not c]
     if bad:
         raise UserInputError("every column needs a parameter path in the header", source=str(path))

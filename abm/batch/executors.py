@@ -102,7 +102,7 @@ class SerialExecutor:
         for task in tasks:
             try:
                 yield task, fn(task)
-            except Exception as exc:  # noqa: BLE001 - reported per task, like the pools
+            except Exception as exc:  # reported per task, like the pools do
                 yield task, exc
 
 
@@ -168,6 +168,10 @@ class LocalExecutor:
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
+            if exc and exc[0] is not None:
+                # Interrupted (Ctrl-C) or failing: do not wait for the runs in flight.
+                for proc in list(getattr(self._pool, "_processes", {}).values()):
+                    proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
@@ -232,14 +236,11 @@ class DaskExecutor:
         How long to wait for the first worker to connect to a remote scheduler.
     """
 
-    def __init__(
-        self, scheduler: str, *, workers: int | None = None, wait_s: float = 60.0
-    ) -> None:
+    def __init__(self, scheduler: str, *, workers: int | None = None, wait_s: float = 60.0) -> None:
         scheduler = scheduler.strip()
         if scheduler != "local" and "://" not in scheduler:
             raise UserInputError(
-                f"--scheduler {scheduler!r}: give 'local' or an address like "
-                "tcp://host:8786",
+                f"--scheduler {scheduler!r}: give 'local' or an address like tcp://host:8786",
                 source="command line",
             )
         self.scheduler = scheduler
@@ -323,7 +324,7 @@ class DaskExecutor:
             task = pending.pop(fut)
             try:
                 result = fut.result()
-            except Exception as exc:  # noqa: BLE001 - lost worker, pickling, cancellation
+            except Exception as exc:  # lost worker, pickling, cancellation
                 yield task, exc
             else:
                 yield task, result
@@ -348,7 +349,10 @@ def _take(it: Iterator[T], n: int) -> list[T]:
 
 
 def make_executor(
-    *, workers: int | None = None, scheduler: str | None = None, model: str = "abm",
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    model: str = "abm",
     sys_path: tuple[str, ...] = (),
 ) -> Executor:
     """The executor for ``--workers N`` / ``--scheduler ADDRESS`` (``workers=0``: serial)."""

@@ -7,7 +7,8 @@ committed runs (see :mod:`abm.batch.store`), so querying a batch while it runs i
 
 Examples::
 
-    abm query results/incentive-schemes "SELECT scenario, avg(adoption_share_2050) FROM runs GROUP BY 1"
+    abm query results/incentive-schemes \\
+        "SELECT scenario, avg(adoption_share_2050) FROM runs GROUP BY 1"
     abm query results/incentive-schemes "SELECT r.scenario, t.year, avg(t.adoption_share)
         FROM timeseries t JOIN runs r USING (run_id) GROUP BY ALL ORDER BY ALL"
 """
@@ -80,7 +81,9 @@ def print_query(results_dir: Path, sql: str) -> None:
     with pd.option_context("display.width", 250, "display.max_columns", 50):
         print(shown.to_string(index=False) if len(frame.columns) else "(no columns)")
     if len(frame) > MAX_PRINT_ROWS:
-        print(f"... {len(frame) - MAX_PRINT_ROWS} more rows ({len(frame)} in all); add LIMIT "
-              "or write them out with COPY (...) TO 'file.csv'")
+        print(
+            f"... {len(frame) - MAX_PRINT_ROWS} more rows ({len(frame)} in all); add LIMIT "
+            "or write them out with COPY (...) TO 'file.csv'"
+        )
     elif len(frame) == 0:
         print("(0 rows)")

@@ -147,7 +147,7 @@ class _Progress:
         self.failed = 0
         self.t0 = time.perf_counter()
         self._bar: Any = None
-        self._next_line = 0.0
+        self._next_line = max(1, total // 10)  # no ETA from the very first run
         self._last_t = 0.0
 
     def __enter__(self) -> _Progress:
@@ -257,6 +257,14 @@ def run_batch(
     previous = _check_resume(out_dir, spec, study) if resume else None
     if not resume:
         ResultStore.check_new(out_dir)
+    if previous is not None and not quiet:
+        before, current = previous.get("git_commit"), git_commit()
+        if before and current and before != current:
+            print(
+                f"warning: {out_dir} was started at commit {before}, this is {current}; the "
+                "finished runs are kept, so the tables may mix two versions of the code",
+                file=sys.stderr,
+            )
     # -- validation done: from here on, the folder is written ---------------------------------
     started = now()
     with executor, _store(out_dir) as store:
@@ -352,7 +360,16 @@ def _manifest(
     executor: str,
 ) -> dict[str, Any]:
     sessions = list(previous.get("sessions", [])) if previous else []
-    sessions.append({"started": started, "executor": executor, "command": " ".join(sys.argv)})
+    commit = git_commit()
+    sessions.append(
+        {
+            "started": started,
+            "executor": executor,
+            "command": " ".join(sys.argv),
+            "git_commit": commit,
+            "abm_version": versions().get("abm-4p1000"),
+        }
+    )
     try:
         text = study.read_text()
     except OSError:  # pragma: no cover - it was just read
@@ -376,7 +393,7 @@ def _manifest(
         "run_id_format": "<scenario>-d<design point>-r<replicate>",
         "spec": spec,
         "versions": versions(),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "host": platform.node(),
         "started": previous.get("started", started) if previous else started,
         "finished": None,
@@ -411,7 +428,10 @@ def print_summary(
         table.add_row("skipped (resume)", str(summary.skipped))
     table.add_row("wall time", _fmt_s(summary.wall_s))
     if summary.ran:
-        table.add_row("per run", f"{_fmt_s(summary.s_per_run)} wall, {_fmt_s(worker_s / summary.ran)} in a worker")
+        table.add_row(
+            "per run",
+            f"{_fmt_s(summary.s_per_run)} wall, {_fmt_s(worker_s / summary.ran)} in a worker",
+        )
         util = worker_s / (summary.wall_s * summary.workers) if summary.wall_s else 0.0
         table.add_row("workers", f"{summary.workers} ({util:.0%} busy) — {summary.executor}")
     else:

@@ -351,7 +351,9 @@ def _key(loc: tuple[Any, ...]) -> str:
 
 def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     shape = tuple(
-        "#" if isinstance(x, int) else ("*" if i == 2 and loc[:2] == ("design", "parameters") else x)
+        "#"
+        if isinstance(x, int)
+        else ("*" if i == 2 and loc[:2] == ("design", "parameters") else x)
         for i, x in enumerate(loc)
     )
     return _SECTION_MODELS.get(shape)
@@ -468,6 +470,10 @@ class Study:
         """
         points = self.design.to_dict("records")
         exp = self.spec.experiment
+        defaults = {
+            sc.name: {p: self.resolved.get(sc.name, {}).get(p) for p, _ in self.columns}
+            for sc in self.scenarios
+        }
         for r, seed in enumerate(self.seeds):
             for sc in self.scenarios:
                 for d, point in enumerate(points):
@@ -487,6 +493,7 @@ class Study:
                         columns=self.columns,
                         save_timeseries=exp.save_timeseries,
                         save_ledger=exp.save_ledger,
+                        defaults=defaults[sc.name],
                     )
 
     def manifest_spec(self) -> dict[str, Any]:
@@ -502,8 +509,7 @@ class Study:
             "study": study,
             "model": self.model,
             "scenarios": [
-                {"name": s.name, "from": s.source, "overrides": s.overrides}
-                for s in self.scenarios
+                {"name": s.name, "from": s.source, "overrides": s.overrides} for s in self.scenarios
             ],
             "design_points": len(self.design),
             "design_sha256": hashlib.sha256(csv).hexdigest(),
@@ -514,7 +520,7 @@ class Study:
         return json.loads(json.dumps(spec, default=str))
 
 
-def _native(point: Mapping[str, Any]) -> dict[str, Any]:
+def _native(point: Mapping[Any, Any]) -> dict[str, Any]:
     out = {}
     for key, value in point.items():
         out[str(key)] = value.item() if isinstance(value, np.generic) else value
@@ -565,7 +571,10 @@ def load_study(path: Path | str) -> Study:
         sys_path = tuple(dict.fromkeys([str(folder), str(Path.cwd().resolve())]))
         _import_model(model, sys_path, source)
     conflicts = [
-        (sc.name, p) for sc in spec.scenarios for p in sc.set_ if spec.design and p in _design_paths(spec)
+        (sc.name, p)
+        for sc in spec.scenarios
+        for p in sc.set_
+        if spec.design and p in _design_paths(spec)
     ]
     if conflicts:
         name, p = conflicts[0]
@@ -638,8 +647,7 @@ def _model_ref(spec: StudySpec, source: str) -> str:
     model = model or sens or ABM_MODEL
     if not isinstance(model, str) or (model != ABM_MODEL and not MODEL_REF.match(model)):
         raise UserInputError(
-            f"experiment.model: {model!r} is not 'abm' or 'package.module:function'",
-            source=source,
+            f"experiment.model: {model!r} is not 'abm' or 'package.module:function'", source=source
         )
     return model
 
@@ -651,7 +659,7 @@ def _import_model(model: str, sys_path: tuple[str, ...], source: str) -> None:
     module_name, _, func_name = model.partition(":")
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the user's to fix
+    except Exception as exc:  # any import failure is the user's to fix
         raise UserInputError(
             f"experiment.model: cannot import {module_name!r} ({type(exc).__name__}: {exc}); "
             "it must be importable from the study's folder, the current folder or the "
@@ -760,7 +768,7 @@ class _AbmChecker:
         for p in self.spec.base:
             self.path(p, "base")
         plans = []
-        entries = self.spec.scenarios or [ScenarioSpec(name="base")]
+        entries = self.spec.scenarios or [ScenarioSpec.model_validate({"name": "base"})]
         for i, sc in enumerate(entries):
             for p in sc.set_:
                 self.path(p, f"scenarios[{i + 1}].set")

@@ -266,6 +266,9 @@ class ResultStore:
         many files were removed.
         """
         removed = 0
+        for path in self.root.glob(f".{MANIFEST}.tmp-*"):
+            path.unlink(missing_ok=True)
+            removed += 1
         done = self.done_ids()
         for name in TABLES:
             folder = self.root / f"{name}.parquet"

@@ -145,7 +145,7 @@ def _kpis(ts: pd.DataFrame) -> dict[str, float]:
                 "sequestration_tco2e_cum",
                 "storage_tco2e_cum",
             ):
-                kpis[f"{col}_{year}"] = float(by_year.at[year, col])
+                kpis[f"{col}_{year}"] = float(by_year[col].loc[year])
     seq = float(ts["sequestration_tco2e_cum"].iloc[-1])
     spend = float(ts["public_spend_eur"].sum())
     kpis.update(

@@ -64,6 +64,9 @@ class Task:
         the parameter columns of ``runs`` and ``failures``, typed the same in every part file.
     save_timeseries, save_ledger
         Whether to return the run's timeseries and ledger rows.
+    defaults
+        Values of varied parameters that the overrides do not set (those of the scenario's
+        ``from``), for the parameter columns of a failed run.
     """
 
     run_id: str
@@ -78,6 +81,7 @@ class Task:
     columns: tuple[tuple[str, str], ...] = ()
     save_timeseries: bool = True
     save_ledger: bool = True
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -171,7 +175,7 @@ def run_task(task: Task) -> Outcome:
         _extend_sys_path(task.sys_path)
         result = resolve_model(task.model)(task)
         outcome = _success(task, result)
-    except Exception as exc:  # noqa: BLE001 - isolating runs is the point
+    except Exception as exc:  # isolating runs is the point: record it, the batch goes on
         outcome = failure_outcome(task, exc)
     outcome.cpu_s = time.process_time() - cpu0
     outcome.wall_s = time.perf_counter() - wall0
@@ -220,7 +224,7 @@ def _param_values(task: Task, resolved: Mapping[str, Any] | None) -> dict[str, A
         if resolved is not None and path in resolved:
             value = resolved[path]
         else:
-            value = task.overrides.get(path)
+            value = task.overrides.get(path, task.defaults.get(path))
         out[path] = cast_value(value, kind)
     return out
 

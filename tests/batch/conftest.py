@@ -60,7 +60,12 @@ def write(path: Path, text: str) -> Path:
 
 
 def toy_study(
-    folder: Path, *, replicates: int = 3, points: int = 2, sleep: float = 0.0, name: str = "study.toml"
+    folder: Path,
+    *,
+    replicates: int = 3,
+    points: int = 2,
+    sleep: float = 0.0,
+    name: str = "study.toml",
 ) -> Path:
     """A toy study: 3 scenarios (one always fails) × ``points`` LHS points × ``replicates``."""
     text = TOY_STUDY.format(replicates=replicates, points=points, sleep=sleep)

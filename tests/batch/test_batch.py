@@ -23,7 +23,9 @@ def one_worker(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_one_and_two_workers_and_serial_give_identical_tables(one_worker: Path, tmp_path: Path) -> None:
+def test_one_and_two_workers_and_serial_give_identical_tables(
+    one_worker: Path, tmp_path: Path
+) -> None:
     study = toy_study(tmp_path)
     s2 = run_batch(study, workers=2, out=tmp_path / "w2", quiet=True)
     s0 = run_batch(study, workers=0, out=tmp_path / "w0", quiet=True)
@@ -58,7 +60,9 @@ def test_runs_table_columns_and_common_random_numbers(one_worker: Path) -> None:
         "toy.fail",
         "farmer.peer_weight",
     ]
-    assert {"adoption_share_2030", "soc_change_permille_mean", "public_cost_eur_per_tco2e"} <= set(runs.columns)
+    assert {"adoption_share_2030", "soc_change_permille_mean", "public_cost_eur_per_tco2e"} <= set(
+        runs.columns
+    )
     assert runs["run_id"].is_monotonic_increasing
     # the same seed for every scenario and design point of a replicate
     per_rep = runs.groupby("replicate")["seed"].nunique()
@@ -91,7 +95,9 @@ def test_refuses_a_non_empty_folder_without_resume(one_worker: Path) -> None:
 
 def test_resume_refuses_a_different_study(one_worker: Path, tmp_path: Path) -> None:
     other = toy_study(tmp_path, replicates=4)
-    with pytest.raises(UserInputError, match=r"study differs .* at experiment.replicates \(stored 3, now 4\)"):
+    with pytest.raises(
+        UserInputError, match=r"study differs .* at experiment.replicates \(stored 3, now 4\)"
+    ):
         run_batch(other, workers=1, out=one_worker / "out", resume=True, quiet=True)
 
 
@@ -126,14 +132,14 @@ def test_default_out_is_results_slash_name(tmp_path: Path, monkeypatch: pytest.M
     assert s.out_dir == Path("results/toy") and (tmp_path / "results/toy/manifest.json").is_file()
 
 
-USER_MODEL = '''
+USER_MODEL = """
 import os
 
 def f(params, seed):
     if params.get("die"):
         os._exit(3)                      # a worker that dies (segfault, OOM kill)
     return {"y": params["x"] * 2 + seed % 7, "x_seen": params["x"]}
-'''
+"""
 
 
 def test_user_model_next_to_the_study_runs_in_spawned_workers(tmp_path: Path) -> None:

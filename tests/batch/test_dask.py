@@ -21,10 +21,10 @@ from .conftest import ROOT, assert_same_tables, toy_study, write
 
 pytest.importorskip("distributed")
 
-USER_MODEL = '''
+USER_MODEL = """
 def f(params, seed):
     return {"y": params["x"] + seed % 11}
-'''
+"""
 
 
 def _dask(*args: str, cwd: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -46,8 +46,16 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sfile = folder / "scheduler.json"
     procs = [
         _dask(
-            "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-            "--scheduler-file", str(sfile), cwd=folder, log=folder / "scheduler.log",
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--scheduler-file",
+            str(sfile),
+            cwd=folder,
+            log=folder / "scheduler.log",
         )
     ]
     try:
@@ -59,8 +67,17 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         address = json.loads(sfile.read_text())["address"]
         procs.append(
             _dask(
-                "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard",
-                "--host", "127.0.0.1", cwd=folder, log=folder / "worker.log",
+                "worker",
+                address,
+                "--nworkers",
+                "2",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                cwd=folder,
+                log=folder / "worker.log",
             )
         )
         from distributed import Client
@@ -85,7 +102,9 @@ def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait()
 
 
-def test_dask_cluster_gives_the_same_tables_as_local_processes(scheduler: str, tmp_path: Path) -> None:
+def test_dask_cluster_gives_the_same_tables_as_local_processes(
+    scheduler: str, tmp_path: Path
+) -> None:
     study = toy_study(tmp_path, replicates=3, points=2)
     s = run_batch(study, scheduler=scheduler, out=tmp_path / "dask", quiet=True)
     assert (s.done, s.failed, s.workers) == (12, 6, 2)
@@ -94,7 +113,9 @@ def test_dask_cluster_gives_the_same_tables_as_local_processes(scheduler: str, t
     assert_same_tables(tmp_path / "dask", tmp_path / "local")
 
 
-def test_dask_workers_import_a_user_model_from_the_study_folder(scheduler: str, tmp_path: Path) -> None:
+def test_dask_workers_import_a_user_model_from_the_study_folder(
+    scheduler: str, tmp_path: Path
+) -> None:
     write(tmp_path / "usermodel.py", USER_MODEL)
     study = write(
         tmp_path / "s.toml",

@@ -15,7 +15,7 @@ def design(**kw: object) -> DesignSpec:
     return DesignSpec.model_validate(kw)
 
 
-def sample(d: DesignSpec, seed: int = 1, **kw: object):  # noqa: ANN201
+def sample(d: DesignSpec, seed: int = 1, **kw: object):
     return sample_design(d, seed=seed, base_dir=Path("."), **kw)  # type: ignore[arg-type]
 
 
@@ -73,7 +73,9 @@ def test_sobol_matches_salib_on_uniform_ranges() -> None:
 
 
 def test_morris_trajectories_on_the_grid() -> None:
-    d = design(method="morris", n=5, levels=4, parameters={"a": [0, 3], "b": {"values": [1, 2, 3, 4]}})
+    d = design(
+        method="morris", n=5, levels=4, parameters={"a": [0, 3], "b": {"values": [1, 2, 3, 4]}}
+    )
     frame = sample(d)
     assert len(frame) == expected_points(d) == 5 * 3
     assert set(frame["a"]).issubset({0.0, 1.0, 2.0, 3.0})

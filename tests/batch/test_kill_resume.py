@@ -1,4 +1,4 @@
-"""A real ``kill -9`` of a running batch, then ``--resume``: the tables equal an uninterrupted run."""
+"""A real ``kill -9`` of a running batch, then ``--resume``: tables equal an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def test_kill_minus_9_then_resume_gives_identical_tables(tmp_path: Path) -> None
     # what a killed batch left is readable and consistent
     assert set(read_table(out, "timeseries")["run_id"]) == done_at_kill
 
-    resumed = run_cli("batch", str(study), "--workers", "2", "--out", str(out), "--resume", cwd=tmp_path)
+    resumed = run_cli(
+        "batch", str(study), "--workers", "2", "--out", str(out), "--resume", cwd=tmp_path
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "skipped (resume)" in resumed.stdout
 

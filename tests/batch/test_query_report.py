@@ -112,7 +112,15 @@ def test_report_of_a_batch(batch: Path) -> None:
         "Public cost per additional t CO2e",
     ):
         assert needle in text, needle
-    for png in ("adoption", "soc", "four_per_1000", "carbon", "cost_effectiveness", "exchanges", "practices"):
+    for png in (
+        "adoption",
+        "soc",
+        "four_per_1000",
+        "carbon",
+        "cost_effectiveness",
+        "exchanges",
+        "practices",
+    ):
         path = batch / "report" / f"{png}.png"
         assert path.is_file() and path.stat().st_size > 10_000, png
         assert f"]({png}.png)" in text
@@ -166,7 +174,12 @@ def test_report_errors(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="not found"):
         build_report(tmp_path / "missing")
     study = toy_study(tmp_path, replicates=1, points=1)
-    write(study, study.read_text().replace('name = "baseline"', 'name = "baseline"\nset = { "toy.fail" = true }').replace('"policy.subsidy_eur_per_ha" = 120', '"toy.fail" = true'))
+    write(
+        study,
+        study.read_text()
+        .replace('name = "baseline"', 'name = "baseline"\nset = { "toy.fail" = true }')
+        .replace('"policy.subsidy_eur_per_ha" = 120', '"toy.fail" = true'),
+    )
     run_batch(study, workers=0, out=tmp_path / "allfail", quiet=True)
     with pytest.raises(UserInputError, match="no finished runs"):
         build_report(tmp_path / "allfail")

@@ -43,19 +43,33 @@ def test_validation_through_abm_scenario(tmp_path: Path) -> None:
 
 
 BAD = [
-    ('[base]\nn_farms = 30\nfarmer.peer_wieght = 0.3\n', "unknown parameter 'farmer.peer_wieght'"),
+    ("[base]\nn_farms = 30\nfarmer.peer_wieght = 0.3\n", "unknown parameter 'farmer.peer_wieght'"),
     ("[base]\nn_farms = 0\n", "n_farms"),
-    ('[[scenarios]]\nname = "x"\nfrom = "subsidies"\n', "scenarios[1].from: unknown scenario 'subsidies'; allowed: advice, baseline"),
+    (
+        '[[scenarios]]\nname = "x"\nfrom = "subsidies"\n',
+        "scenarios[1].from: unknown scenario 'subsidies'; allowed: advice, baseline",
+    ),
     ('[[scenarios]]\nname = "x"\nfrom = "nope.toml"\n', "scenario file 'nope.toml' not found"),
-    ('[[scenarios]]\nname = "x"\nset = { "policy.subsidy_eur_per_hectare" = 1 }\n', "unknown parameter 'policy.subsidy_eur_per_hectare'"),
-    ('[[scenarios]]\nname = "x"\nset = { "policy.subsidy_eur_per_ha" = -5 }\n', "policy.subsidy_eur_per_ha"),
-    ('[design]\nmethod = "lhs"\nn = 4\n[design.parameters]\n"farmer.nope" = [0, 1]\n', "unknown parameter 'farmer.nope'"),
+    (
+        '[[scenarios]]\nname = "x"\nset = { "policy.subsidy_eur_per_hectare" = 1 }\n',
+        "unknown parameter 'policy.subsidy_eur_per_hectare'",
+    ),
+    (
+        '[[scenarios]]\nname = "x"\nset = { "policy.subsidy_eur_per_ha" = -5 }\n',
+        "policy.subsidy_eur_per_ha",
+    ),
+    (
+        '[design]\nmethod = "lhs"\nn = 4\n[design.parameters]\n"farmer.nope" = [0, 1]\n',
+        "unknown parameter 'farmer.nope'",
+    ),
     ('[design]\nmethod = "lhs"\nn = 4\n[design.parameters]\n"n_farms" = [-10, 10]\n', "n_farms"),
 ]
 
 
 @pytest.mark.parametrize(("extra", "expected"), BAD, ids=[b[1][:40] for b in BAD])
-def test_bad_parameters_are_caught_before_anything_runs(tmp_path: Path, extra: str, expected: str) -> None:
+def test_bad_parameters_are_caught_before_anything_runs(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
     head = '[experiment]\nname = "bad"\nreplicates = 1\n'
     path = write(tmp_path / "bad.toml", head + extra)
     with pytest.raises(UserInputError) as info:
@@ -74,12 +88,20 @@ def test_tiny_batch_and_report_on_the_real_model(tmp_path: Path) -> None:
     s = run_batch(study, workers=2, out=tmp_path / "out", quiet=True)
     assert (s.done, s.failed) == (4, 0), read_table(tmp_path / "out", "failures").to_dict("records")
     runs = read_table(tmp_path / "out", "runs")
-    assert {"adoption_share_2030", "soc_change_permille_mean", "public_cost_eur_per_tco2e"} <= set(runs.columns)
+    assert {"adoption_share_2030", "soc_change_permille_mean", "public_cost_eur_per_tco2e"} <= set(
+        runs.columns
+    )
     assert runs.groupby("replicate")["seed"].nunique().eq(1).all()
     ts = read_table(tmp_path / "out", "timeseries")
     assert len(ts) == 4 * 11 and "share_farms_4p1000" in ts.columns
     ledger = read_table(tmp_path / "out", "ledger")
-    assert set(ledger["kind"]) <= {"incentive", "regulation", "advice", "market_access", "verification"}
+    assert set(ledger["kind"]) <= {
+        "incentive",
+        "regulation",
+        "advice",
+        "market_access",
+        "verification",
+    }
     md = build_report(tmp_path / "out").read_text()
     assert "subsidy-150" in md and "Difference to baseline" in md
     assert (tmp_path / "out" / "report" / "adoption.png").is_file()

@@ -11,6 +11,7 @@ from abm.errors import UserInputError
 
 from .conftest import run_cli, toy_study, write
 
+LHS = "[design]\nmethod = 'lhs'\nn = 4\n[design.parameters]\n"
 HEAD = """
 [experiment]
 name = "t"
@@ -41,7 +42,7 @@ def test_plan_of_a_toy_study(study: Path) -> None:
         "toy.fail": "bool",
         "farmer.peer_weight": "float",
     }
-    assert list(plan.tasks(skip={t.run_id for t in tasks[:5]}))[0].run_id == tasks[5].run_id
+    assert next(plan.tasks(skip={t.run_id for t in tasks[:5]})).run_id == tasks[5].run_id
 
 
 def test_seeds_are_stable_and_distinct() -> None:
@@ -59,7 +60,9 @@ def test_no_scenarios_means_one_named_base(tmp_path: Path) -> None:
 
 
 def test_dotted_keys_as_tables(tmp_path: Path) -> None:
-    text = HEAD + """
+    text = (
+        HEAD
+        + """
 [base.policy]
 subsidy_eur_per_ha = 10
 [[scenarios]]
@@ -72,6 +75,7 @@ levels = 2
 [design.parameters.policy]
 carbon_price_eur_per_tco2e = [0, 100]
 """
+    )
     plan = load_study(write(tmp_path / "s.toml", text))
     task = next(iter(plan.tasks()))
     assert task.overrides == {
@@ -84,40 +88,84 @@ carbon_price_eur_per_tco2e = [0, 100]
 BAD = [
     ("[experimnt]\nname = 'x'\n", "unknown key 'experimnt' in the top level; allowed: experiment"),
     (HEAD + "replicate = 3\n", "unknown key 'replicate' in experiment; allowed: name, replicates"),
-    (HEAD.replace("replicates = 2", "replicates = 0"), "experiment.replicates: Input should be greater than or equal to 1"),
+    (
+        HEAD.replace("replicates = 2", "replicates = 0"),
+        "experiment.replicates: Input should be greater than or equal to 1",
+    ),
     (HEAD.replace("replicates = 2", "replicates = '2'"), "experiment.replicates"),
     (HEAD.replace('name = "t"', 'name = "../evil"'), "experiment.name: '../evil' is not allowed"),
     (HEAD.replace('name = "t"', 'name = "a b"'), "experiment.name: 'a b' is not allowed"),
     ("[experiment]\nreplicates = 2\n", "missing key experiment.name"),
     (HEAD + "[[scenarios]]\nname = 'a/b'\n", "scenarios[1].name: 'a/b' is not allowed"),
-    (HEAD + "[[scenarios]]\nname = 'a'\nsett = {}\n", "unknown key 'sett' in scenarios[1]; allowed: name, from, set"),
-    (HEAD + "[[scenarios]]\nname = 'a'\n[[scenarios]]\nname = 'a'\n", "two scenarios are named 'a'"),
-    (HEAD + "[[scenarios]]\nname = 'a'\nfrom = 'subsidy'\n", "scenarios[1].from: built-in scenarios need model = 'abm'"),
+    (
+        HEAD + "[[scenarios]]\nname = 'a'\nsett = {}\n",
+        "unknown key 'sett' in scenarios[1]; allowed: name, from, set",
+    ),
+    (
+        HEAD + "[[scenarios]]\nname = 'a'\n[[scenarios]]\nname = 'a'\n",
+        "two scenarios are named 'a'",
+    ),
+    (
+        HEAD + "[[scenarios]]\nname = 'a'\nfrom = 'subsidy'\n",
+        "scenarios[1].from: built-in scenarios need model = 'abm'",
+    ),
     (HEAD + "[base]\nseed = 3\n", "base: 'seed' is set per replicate"),
-    (HEAD + "[base]\nx = [1, 2]\n", "base.\"x\": must be a number, string or boolean"),
-    (HEAD + "[design]\nmethod = 'lhs'\n[design.parameters]\nx = [0.8, 0.1]\n", "low (0.8) must be below high (0.1)"),
-    (HEAD + "[design]\nmethod = 'lhs'\n[design.parameters]\nx = [1, 2, 3]\n", "give [low, high] or a table"),
+    (HEAD + "[base]\nx = [1, 2]\n", 'base."x": must be a number, string or boolean'),
+    (
+        HEAD + "[design]\nmethod = 'lhs'\n[design.parameters]\nx = [0.8, 0.1]\n",
+        "low (0.8) must be below high (0.1)",
+    ),
+    (
+        HEAD + "[design]\nmethod = 'lhs'\n[design.parameters]\nx = [1, 2, 3]\n",
+        "give [low, high] or a table",
+    ),
     (HEAD + "[design]\nmethod = 'lhs'\n[design.parameters]\nx = [0, 1]\n", "method 'lhs' needs n"),
-    (HEAD + "[design]\nmethod = 'sobol'\nn = 100\n[design.parameters]\nx = [0, 1]\n", "sobol needs n a power of 2 (e.g. 64 or 128), got 100"),
-    (HEAD + "[design]\nmethod = 'morris'\nn = 4\n[design.parameters]\nx = {dist = 'normal', mean = 0, sd = 1}\n", "morris samples the edges"),
-    (HEAD + "[design]\nmethod = 'fast'\nn = 10\n[design.parameters]\nx = [0, 1]\n", "fast needs n > 4·m² = 64"),
-    (HEAD + "[design]\nmethod = 'latin'\nn = 4\n", "design.method: Input should be 'factorial', 'lhs'"),
-    (HEAD + "[design]\nmethod = 'factorial'\nn = 4\n[design.parameters]\nx = [0, 1]\n", "n is not used by method 'factorial'"),
-    (HEAD + "[design]\nmethod = 'lhs'\nn = 4\n[design.parameters]\nx = {dist = 'normal', mean = 0}\n", "dist 'normal' needs mean, sd; missing sd"),
-    (HEAD + "[design]\nmethod = 'lhs'\nn = 4\n[design.parameters]\nx = {dist = 'uniform', low = 0, high = 1, sd = 2}\n", "not 'sd'"),
-    (HEAD + "[design]\nmethod = 'lhs'\nn = 4\n[design.parameters]\nx = {dist = 'beta', low = 0, high = 1}\n", "design.parameters.\"x\".dist"),
-    (HEAD + "[[scenarios]]\nname = 'a'\nset = {x = 1}\n[design]\nmethod = 'lhs'\nn = 4\n[design.parameters]\nx = [0, 1]\n", "is also set by scenario 'a'"),
+    (
+        HEAD + "[design]\nmethod = 'sobol'\nn = 100\n[design.parameters]\nx = [0, 1]\n",
+        "sobol needs n a power of 2 (e.g. 64 or 128), got 100",
+    ),
+    (
+        HEAD + LHS.replace("lhs", "morris") + "x = {dist = 'normal', mean = 0, sd = 1}\n",
+        "morris samples the edges",
+    ),
+    (
+        HEAD + "[design]\nmethod = 'fast'\nn = 10\n[design.parameters]\nx = [0, 1]\n",
+        "fast needs n > 4·m² = 64",
+    ),
+    (
+        HEAD + "[design]\nmethod = 'latin'\nn = 4\n",
+        "design.method: Input should be 'factorial', 'lhs'",
+    ),
+    (
+        HEAD + "[design]\nmethod = 'factorial'\nn = 4\n[design.parameters]\nx = [0, 1]\n",
+        "n is not used by method 'factorial'",
+    ),
+    (HEAD + LHS + "x = {dist = 'normal', mean = 0}\n", "dist 'normal' needs mean, sd; missing sd"),
+    (HEAD + LHS + "x = {dist = 'uniform', low = 0, high = 1, sd = 2}\n", "not 'sd'"),
+    (HEAD + LHS + "x = {dist = 'beta', low = 0, high = 1}\n", 'design.parameters."x".dist'),
+    (
+        HEAD + "[[scenarios]]\nname = 'a'\nset = {x = 1}\n" + LHS + "x = [0, 1]\n",
+        "is also set by scenario 'a'",
+    ),
     (HEAD + "[design]\nmethod = 'csv'\nfile = 'nope.csv'\n", "design.file: 'nope.csv' not found"),
     (HEAD + "[design]\nmethod = 'csv'\n", "method 'csv' needs file"),
-    (HEAD.replace("abm.batch.toy:model", "no_such_module:f"), "experiment.model: cannot import 'no_such_module'"),
+    (
+        HEAD.replace("abm.batch.toy:model", "no_such_module:f"),
+        "experiment.model: cannot import 'no_such_module'",
+    ),
     (HEAD.replace("abm.batch.toy:model", "abm.batch.toy:nope"), "has no function 'nope'"),
-    (HEAD.replace("abm.batch.toy:model", "abm/batch/toy.py"), "is not 'abm' or 'package.module:function'"),
+    (
+        HEAD.replace("abm.batch.toy:model", "abm/batch/toy.py"),
+        "is not 'abm' or 'package.module:function'",
+    ),
     (HEAD + "seed = = 1\n", "not valid TOML"),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), BAD, ids=[b[1][:40] for b in BAD])
-def test_bad_study_is_one_line_naming_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+def test_bad_study_is_one_line_naming_file_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     path = write(tmp_path / "bad.toml", text)
     with pytest.raises(UserInputError) as info:
         load_study(path)
@@ -142,7 +190,9 @@ def test_bad_csv_design(tmp_path: Path, csv: str, expected: str) -> None:
     path = write(tmp_path / "s.toml", HEAD + "[design]\nmethod = 'csv'\nfile = 'points.csv'\n")
     with pytest.raises(UserInputError, match=expected) as info:
         load_study(path)
-    assert str(points := tmp_path / "points.csv") in str(info.value) or "design.file" in str(info.value), points
+    assert str(points := tmp_path / "points.csv") in str(info.value) or "design.file" in str(
+        info.value
+    ), points
 
 
 def test_missing_study_file(tmp_path: Path) -> None:
