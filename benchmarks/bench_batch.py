@@ -83,7 +83,7 @@ def parallel_efficiency(folder: Path, runs: int, work_ms: float, repeats: int) -
     m1, m2 = statistics.median(t1), statistics.median(t2)
     return {
         "batch_parallel_efficiency_2_workers": m1 / (2.0 * m2),
-        "batch_runs_efficiency": float(runs),
+        "batch_efficiency_runs": float(runs),
         "batch_wall_s_1_worker": m1,
         "batch_wall_s_2_workers": m2,
     }
@@ -121,26 +121,17 @@ def _peak_tree_rss(cmd: list[str], cwd: Path) -> tuple[float, float]:
 
 def rss_growth(folder: Path, runs: int) -> dict[str, float]:
     """Peak process-tree RSS of ``abm batch`` for ``runs`` and ``10 * runs`` runs."""
-    out: dict[str, float] = {}
-    for n in (runs, 10 * runs):
+    out: dict[str, float] = {"batch_rss_runs_1x": float(runs)}
+    for label, n in (("1x", runs), ("10x", 10 * runs)):
         study = _study(folder, n, 0.0)
         cmd = [
-            sys.executable,
-            "-m",
-            "abm.cli",
-            "batch",
-            str(study),
-            "--workers",
-            "2",
-            "--out",
-            str(folder / f"rss-{n}"),
-        ]
-        out[f"batch_peak_rss_mib_{n}_runs"], out[f"batch_wall_s_{n}_runs"] = _peak_tree_rss(
-            cmd, folder
-        )
-    out["batch_rss_growth_10x_runs"] = (
-        out[f"batch_peak_rss_mib_{10 * runs}_runs"] / out[f"batch_peak_rss_mib_{runs}_runs"]
-    )
+            sys.executable, "-m", "abm.cli", "batch", str(study), "--workers", "2",
+            "--out", str(folder / f"rss-{n}"),
+        ]  # fmt: skip
+        peak, wall = _peak_tree_rss(cmd, folder)
+        out[f"batch_peak_rss_mib_{label}"] = peak
+        out[f"batch_wall_s_{label}_runs"] = wall
+    out["batch_rss_growth_10x_runs"] = out["batch_peak_rss_mib_10x"] / out["batch_peak_rss_mib_1x"]
     return out
 
 

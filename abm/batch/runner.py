@@ -185,7 +185,8 @@ class _Progress:
             self._bar.update(self._task, advance=1, failed=self.failed)
             return
         elapsed = time.perf_counter() - self.t0
-        if self.done >= self._next_line or elapsed - self._last_t > 30 or self.done == self.total:
+        due = self.done >= self._next_line and elapsed - self._last_t >= 2.0
+        if due or elapsed - self._last_t > 30 or self.done == self.total:
             rate = elapsed / self.done
             eta = rate * (self.total - self.done)
             self.console.print(
@@ -249,6 +250,10 @@ def run_batch(
     t0 = time.perf_counter()
     study = Path(study)
     plan = load_study(study)
+    if workers is None and scheduler is None:
+        from abm.batch.executors import default_workers
+
+        workers = min(default_workers(), plan.n_runs)  # no idle processes for tiny batches
     executor = make_executor(
         workers=workers, scheduler=scheduler, model=plan.model, sys_path=plan.sys_path
     )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -114,11 +115,16 @@ def now() -> str:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the packages that shape results."""
-    out = {"python": platform.python_version()}
+    return dict(_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str], ...]:
+    out = [("python", platform.python_version())]
     for name in VERSIONED:
         with contextlib.suppress(metadata.PackageNotFoundError):
-            out[name] = metadata.version(name)
-    return out
+            out.append((name, metadata.version(name)))
+    return tuple(out)
 
 
 def git_commit(path: Path | None = None) -> str | None:
@@ -178,7 +184,7 @@ def write_part(folder: Path, run_id: str, table: pa.Table) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{run_id}.parquet"
     tmp = folder / f".{run_id}.parquet.tmp-{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd")
+    pq.write_table(table, str(tmp))  # snappy: the cheapest to write for tiny parts
     os.replace(tmp, final)
 
 

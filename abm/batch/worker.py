@@ -145,13 +145,12 @@ def resolve_model(model: str) -> Callable[[Task], Any]:
     if model in _MODEL_CACHE:
         return _MODEL_CACHE[model]
     if model == ABM_MODEL:
+        from pathlib import Path
+
+        from abm.run import run_model  # imported here, once: warm_up pays for it
+        from abm.scenario import resolve_params
 
         def call(task: Task) -> Any:
-            from pathlib import Path
-
-            from abm.run import run_model
-            from abm.scenario import resolve_params
-
             sfrom = task.scenario_from
             scenario = Path(sfrom) if sfrom and sfrom.endswith(".toml") else sfrom
             params = resolve_params(scenario, dict(task.overrides), source=task.run_id)

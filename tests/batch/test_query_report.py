@@ -189,3 +189,17 @@ def test_cli_report(batch: Path) -> None:
     proc = run_cli("report", str(batch), cwd=batch)
     assert proc.returncode == 0, proc.stderr
     assert "report.md" in proc.stdout
+
+
+def test_kpi_only_batch_reports_tables_without_figures(tmp_path: Path) -> None:
+    text = FULL.replace(
+        'name = "report-toy"', 'name = "kpis"\nsave_timeseries = false\nsave_ledger = false'
+    )
+    study = write(tmp_path / "s.toml", text)
+    run_batch(study, workers=0, out=tmp_path / "out", quiet=True)
+    assert query(tmp_path / "out", "SELECT count(*) AS n FROM timeseries")["n"].iloc[0] == 0
+    assert not list((tmp_path / "out" / "timeseries.parquet").iterdir())
+    md = build_report(tmp_path / "out").read_text()
+    assert "Adoption 2050" in md and "Difference to baseline" in md
+    assert "adoption.png" not in md and "exchanges.png" not in md
+    assert "cost_effectiveness.png" in md  # drawn from the runs table alone

@@ -105,3 +105,25 @@ def test_tiny_batch_and_report_on_the_real_model(tmp_path: Path) -> None:
     md = build_report(tmp_path / "out").read_text()
     assert "subsidy-150" in md and "Difference to baseline" in md
     assert (tmp_path / "out" / "report" / "adoption.png").is_file()
+
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parents[2] / "experiments").glob("**/*.toml"))
+STUDIES = [p for p in EXPERIMENTS if "scenarios" not in p.parts]
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=[p.name for p in STUDIES])
+def test_shipped_studies_are_valid(path: Path) -> None:
+    plan = load_study(path)
+    assert plan.n_runs > 0
+
+
+def test_the_main_job_compares_every_builtin_scenario() -> None:
+    from abm.scenario import builtin_scenarios
+
+    path = next(p for p in STUDIES if p.name == "incentive_schemes.toml")
+    plan = load_study(path)
+    assert {s.name for s in plan.scenarios} == set(builtin_scenarios())
+    assert all(s.source == s.name for s in plan.scenarios)
+    base = plan.spec.base
+    assert (base["n_farms"], base["start_year"], base["end_year"]) == (1000, 2020, 2050)
+    assert len(plan.seeds) >= 20
