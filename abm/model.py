@@ -159,6 +159,7 @@ class SoilCarbonModel(mesa.Model):
         self._calibrate_behaviour()
         self._soil_history()
         self.stock0 = float((f.soc() * f.area).sum())
+        self.tracer0 = float((f.tracer.sum(axis=1) * f.area).sum())  # imported before the start
         self.stock_prev = self.stock0
         self.soc_prev = f.soc()
         self.loss_after_abandonment_t = 0.0
@@ -491,7 +492,7 @@ class SoilCarbonModel(mesa.Model):
         stock = float((soc * area).sum())
         any_used = f.adopted.any(axis=1)
         years_run = self.year - self.params.start_year + 1
-        tracer_t = float((f.tracer.sum(axis=1) * area).sum())
+        tracer_t = float((f.tracer.sum(axis=1) * area).sum()) - self.tracer0
         farm_permille = 1000.0 * (soc - self.soc_prev) / self.soc_prev
         obs: dict[str, float] = {
             "year": self.year,
