@@ -166,9 +166,7 @@ def scenarios() -> None:
 
 
 @app.command()
-def params(
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
-) -> None:
+def params(fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
     """Every parameter: path, default, unit, allowed range, sensitivity range, source."""
     import json
 
