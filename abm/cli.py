@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from abm.errors import UserInputError
+
+if TYPE_CHECKING:
+    from abm.scenario import Params
 
 app = typer.Typer(
     add_completion=False,
@@ -80,18 +83,16 @@ def run(
 
 
 def _run_one(
-    scenario: str, params: object, seed: int | None, overrides: dict, out: Path | None
+    scenario: str, params: Params, seed: int | None, overrides: dict, out: Path | None
 ) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
     from abm.model import SoilCarbonModel
-    from abm.reporters import UNITS
+    from abm.reporters import HEADLINE_KPIS
     from abm.run import run_model
-    from abm.scenario import Params
 
-    assert isinstance(params, Params)
     console = Console(stderr=True)
     with console.status("building the landscape (spin-up, inverse mode, network, burn-in)"):
         model = SoilCarbonModel(params, seed=seed)
@@ -118,29 +119,7 @@ def _run_one(
     table.add_column("output")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    for key in (
-        "adoption_share_2030",
-        "adoption_share_2050",
-        "soc_change_permille_mean",
-        "share_farms_4p1000_2030",
-        "share_farms_4p1000_2050",
-        "sequestration_tco2e_cum_final",
-        "storage_tco2e_cum_final",
-        "public_spend_eur_total",
-        "public_cost_eur_per_tco2e",
-        "premiums_eur_total",
-        "disadoptions_total",
-    ):
-        if key not in result.kpis:
-            continue
-        base = (
-            key.rsplit("_", 1)[0]
-            if key[-4:].isdigit() or key.endswith("_final") or key.endswith("_total")
-            else key
-        )
-        unit = UNITS.get(base, "EUR/t CO2e" if key == "public_cost_eur_per_tco2e" else "")
-        if key.endswith("_total") and unit.endswith("/yr"):
-            unit = unit[: -len("/yr")] + " (total)"
+    for key, unit in HEADLINE_KPIS.items():
         table.add_row(key, f"{result.kpis[key]:,.4g}", unit)
     Console().print(table)
     if out is not None:

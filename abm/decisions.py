@@ -212,10 +212,9 @@ def calibrate_intercepts(
         s = float(initial_share[p])
         d = float(disadoption_rate[p])
         users = adopted[:, p]
-        gamma[p] = _solve_intercept(u_keep[users, p], 1.0 - d, +1.0) if users.any() else 0.0
-        if not users.any():
-            # retention as if the practice were used: same mean utility over eligible farms
-            gamma[p] = _solve_intercept(u_keep[eligible[:, p], p], 1.0 - d, +1.0)
+        # with no users yet, calibrate retention over the eligible farms instead
+        keepers = users if users.any() else eligible[:, p]
+        gamma[p] = _solve_intercept(u_keep[keepers, p], 1.0 - d, +1.0)
         entry = max(d * s / max(1.0 - s, 1e-9), min_entry_rate)
         pool = eligible[:, p] & ~users
         alpha[p] = _solve_intercept(u_adopt[pool, p], min(entry, 0.999), +1.0)

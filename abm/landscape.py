@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from abm.network import assign_ties
 from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
 from abm.scenario import Params
 from abm.soil import climate, rothc
@@ -325,8 +326,6 @@ def build_farms(
     t = params.advice.trust_mean
     trust = rng.beta(max(5.0 * t, 1e-3), max(5.0 * (1.0 - t), 1e-3), n)
     net = params.network
-    from abm.network import assign_ties
-
     ngo = assign_ties(n, n_ngos, net.advisory_share, rng)
     business = assign_ties(n, n_businesses, net.supply_share, rng)
     gov = (zone % net.n_governments).astype(np.int64)

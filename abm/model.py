@@ -207,7 +207,6 @@ class SoilCarbonModel(mesa.Model):
 
     def _no_policy(self) -> Instruments:
         n_p = len(PRACTICE_IDS)
-        n_z = len(self.zone_names)
         return Instruments(
             subsidy=np.zeros((self.params.network.n_governments, n_p)),
             carbon_price=0.0,
@@ -219,8 +218,8 @@ class SoilCarbonModel(mesa.Model):
             premium=np.zeros(n_p),
             insetting_price=0.0,
             access=np.zeros(self.farms.n, dtype=bool),
-            rate_mean=getattr(self, "rate_mean", np.zeros((n_z, n_p))),
-            rate_sd=getattr(self, "rate_sd", np.zeros((n_z, n_p))),
+            rate_mean=self.rate_mean,  # the scientists' database, updated in place by MRV
+            rate_sd=self.rate_sd,
         )
 
     def _calibrate_behaviour(self) -> None:
@@ -342,8 +341,6 @@ class SoilCarbonModel(mesa.Model):
     def _utilities(self) -> tuple[np.ndarray, np.ndarray]:
         f = self.farms
         fp = self.params.farmer
-        self.instruments.rate_mean = self.rate_mean
-        self.instruments.rate_sd = self.rate_sd
         nb_new, nb_keep, sd = net_benefits(
             self.practice_table,
             self.instruments,

@@ -47,22 +47,20 @@ COLUMNS: tuple[str, ...] = (
 """Timeseries columns, one row per simulated year (units: shares 0–1, t C, t C/ha, ‰/yr,
 t CO2e cumulative since the start, EUR per year, counts of farm-practice events per year, °C)."""
 
-UNITS: dict[str, str] = {
-    "adoption_share": "share of farmed area",
-    "adopters_share": "share of farms",
-    "soc_stock_t": "t C",
-    "soc_mean_t_ha": "t C/ha",
-    "soc_change_permille": "‰/yr",
-    "soc_change_permille_since_start": "‰/yr (annualised since start)",
-    "share_farms_4p1000": "share of farms",
-    "sequestration_tco2e_cum": "t CO2e",
-    "storage_tco2e_cum": "t CO2e",
-    "loss_after_abandonment_tco2e_cum": "t CO2e",
-    "public_spend_eur": "EUR/yr",
-    "premiums_eur": "EUR/yr",
-    "mrv_cost_eur": "EUR/yr",
-    "disadoptions": "farm-practice drops/yr",
+HEADLINE_KPIS: dict[str, str] = {
+    "adoption_share_2030": "share of farmed area",
+    "adoption_share_2050": "share of farmed area",
+    "soc_change_permille_mean": "‰/yr",
+    "share_farms_4p1000_2030": "share of farms",
+    "share_farms_4p1000_2050": "share of farms",
+    "sequestration_tco2e_cum_final": "t CO2e since the start",
+    "storage_tco2e_cum_final": "t CO2e since the start",
+    "public_spend_eur_total": "EUR (total)",
+    "public_cost_eur_per_tco2e": "EUR/t CO2e sequestered",
+    "premiums_eur_total": "EUR (total)",
+    "disadoptions_total": "farm-practice drops (total)",
 }
+"""KPIs printed by ``abm run``, with their units."""
 
 REPORTING_YEARS = (2030, 2050)
 KPI_COLUMNS = (

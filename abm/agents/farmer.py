@@ -14,7 +14,7 @@ import mesa
 
 from abm.decisions import decide_one
 from abm.economics import capital_recovery
-from abm.practices import C_TO_CO2, PRACTICE_IDS
+from abm.practices import C_TO_CO2, PRACTICE_IDS, SYSTEMS
 
 if TYPE_CHECKING:
     from abm.model import SoilCarbonModel
@@ -38,8 +38,6 @@ class Farmer(mesa.Agent):
     @property
     def system(self) -> str:
         """Production system (arable, grassland, mixed)."""
-        from abm.practices import SYSTEMS
-
         return SYSTEMS[int(self.model.farms.system[self.idx])]
 
     @property
