@@ -1,9 +1,12 @@
-"""The farm landscape as arrays, and how practices turn into RothC drivers (no Mesa).
+"""The farm landscape as arrays, and how its soils start (no Mesa).
 
-:func:`build_farms` draws zones, systems, areas and soils, then sets every farm's plant input by
-RothC's inverse mode so that its equilibrium reproduces its drawn SOC stock, and starts its pools
-at that equilibrium (DESIGN.md §4). :func:`soil_drivers` maps the (N, P) practice matrix to the
-(N, 12) monthly drivers of :func:`abm.soil.rothc.run` with matrix products.
+:func:`build_farms` draws zones, systems, areas, soils and farmers. :func:`equilibrate` then
+starts every soil in the state its management history implies (SCIENCE.md §7, "a stable
+start"): each farm's plant input is set by RothC's inverse mode so that the equilibrium under its
+*current* management — conventional management plus the practices it uses at the start, with
+the resource limits of :mod:`abm.resources` — reproduces its drawn SOC stock, and its pools start
+at that equilibrium. A landscape whose management does not change then stays where it is: its
+trend comes from weather and warming only.
 
 Baseline management by production system (judgement, documented here once):
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from abm import resources
 from abm.network import assign_ties
 from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
 from abm.scenario import Params
@@ -49,11 +53,12 @@ _BARE[2, 8] = True
 SYSTEM_BARE = _BARE
 """(3, 12) months with bare soil, per system."""
 
-OWN_MANURE_T_C_HA_YR = np.array([0.0, 0.3, 0.2])
-"""Own (recycled) manure per system, t C/ha/yr, applied in March (judgement, range 0–1)."""
+MIN_INPUT_SHARE = 0.25
+"""Floor on a farm's base plant input, share of ``B_ref`` (judgement): a farm whose drawn stock
+is below what the manure it receives sustains alone starts at the stock this floor gives."""
 
-IRRIGATION_MONTHS = tuple(range(3, 9))
-"""Irrigation season April–September (northern-hemisphere calendar)."""
+REFERENCE_ZONE = "temperate_oceanic"
+"""The zone whose typical farm defines "average productivity" (``B_ref``, :mod:`abm.resources`)."""
 
 
 @dataclass
@@ -77,6 +82,12 @@ class Farms:
     smd: FloatArray
     biochar: FloatArray
     tracer: FloatArray
+    tracer_out: FloatArray
+    productivity: FloatArray
+    residues_removed: FloatArray
+    own_manure: FloatArray
+    exportable: FloatArray
+    dseq_last: FloatArray
     base_plant: FloatArray
     base_fym: FloatArray
     base_bare: BoolArray
@@ -107,130 +118,6 @@ class Farms:
         return out
 
 
-@dataclass
-class PracticeDrivers:
-    """(P, 12) monthly driver changes per practice, plus per-practice scalars."""
-
-    plant: FloatArray
-    plant_dpm: FloatArray
-    fym: FloatArray
-    biochar: FloatArray
-    irrigation: FloatArray
-    log_rate_mod: FloatArray
-    covers: BoolArray
-    _table: CombinationTable | None = None
-
-    def table(self) -> CombinationTable:
-        """Driver changes of every combination of practices, indexed by :func:`combination_code`."""
-        if self._table is None:
-            n_p = self.plant.shape[0]
-            combos = ((np.arange(2**n_p)[:, None] >> np.arange(n_p)) & 1).astype(float)
-            self._table = CombinationTable(
-                plant=combos @ self.plant,
-                plant_dpm=combos @ self.plant_dpm,
-                fym=combos @ self.fym,
-                biochar=combos @ self.biochar,
-                irrigation=combos @ self.irrigation,
-                rate_mod=np.exp(combos @ self.log_rate_mod),
-                covers=(combos @ self.covers.astype(float)) > 0,
-            )
-        return self._table
-
-
-@dataclass
-class CombinationTable:
-    """(2^P, 12) monthly driver changes (and (2^P,) scalars) for every set of practices."""
-
-    plant: FloatArray
-    plant_dpm: FloatArray
-    fym: FloatArray
-    biochar: FloatArray
-    irrigation: FloatArray
-    rate_mod: FloatArray
-    covers: BoolArray
-
-
-def practice_drivers(params: Params) -> PracticeDrivers:
-    """Monthly driver changes of every practice from the parameters and the catalogue."""
-    n_p = len(PRACTICE_IDS)
-    plant = np.zeros((n_p, 12))
-    plant_dpm = np.zeros((n_p, 12))
-    fym = np.zeros((n_p, 12))
-    bc = np.zeros((n_p, 12))
-    irr = np.zeros((n_p, 12))
-    log_rm = np.zeros(n_p)
-    covers = np.zeros(n_p, dtype=bool)
-    for k, pid in enumerate(PRACTICE_IDS):
-        spec = CATALOGUE[pid]
-        pp = getattr(params.practices, pid)
-        months = list(spec.input_months)
-        share = 1.0 / len(months)
-        ratio = spec.dpm_rpm if spec.dpm_rpm is not None else DPM_RPM_CROP
-        plant[k, months] = pp.extra_input_t_c_ha_yr * share
-        plant_dpm[k, months] = pp.extra_input_t_c_ha_yr * share * ratio / (1.0 + ratio)
-        fym[k, months] = pp.fym_t_c_ha_yr * share
-        bc[k, months] = pp.biochar_t_c_ha_yr * share
-        irr[k, list(IRRIGATION_MONTHS)] = pp.irrigation_mm_yr / len(IRRIGATION_MONTHS)
-        log_rm[k] = np.log(pp.rate_modifier)
-        covers[k] = spec.covers_bare_months
-    return PracticeDrivers(plant, plant_dpm, fym, bc, irr, log_rm, covers)
-
-
-@dataclass
-class SoilDrivers:
-    """(N, 12) monthly RothC drivers for one year."""
-
-    plant: FloatArray
-    dpm_rpm: FloatArray
-    fym: FloatArray
-    fym_imported: FloatArray
-    biochar: FloatArray
-    irrigation: FloatArray
-    covered: BoolArray
-    rate_mod: FloatArray
-
-
-def combination_code(adopted: BoolArray) -> IntArray:
-    """Integer code of each farm's set of practices (bit ``p`` set when practice ``p`` is used)."""
-    weights = np.left_shift(1, np.arange(adopted.shape[1], dtype=np.int64))
-    code: IntArray = (adopted * weights).sum(axis=1)
-    return code
-
-
-def soil_drivers(
-    base_plant: FloatArray,
-    base_fym: FloatArray,
-    base_bare: BoolArray,
-    adopted: BoolArray,
-    pd: PracticeDrivers,
-) -> SoilDrivers:
-    """Turn practice use (N, P) into monthly drivers.
-
-    ``base_plant``, ``base_fym`` (t C/ha/month) and ``base_bare`` are the (N, 12) conventional
-    management of each farm (:class:`Farms`). The effect of every combination of practices is
-    tabulated once (:meth:`PracticeDrivers.table`, 2^P rows) and each farm looks its
-    combination up: no matrix product (and no BLAS thread pool) in the yearly path.
-    """
-    t = pd.table()
-    code = combination_code(adopted)
-    plant = base_plant + t.plant[code]
-    dpm = base_plant * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + t.plant_dpm[code]
-    rpm = plant - dpm
-    dpm_rpm = np.divide(dpm, rpm, out=np.full_like(plant, DPM_RPM_CROP), where=rpm > 1e-12)
-    fym_imp = t.fym[code]
-    covered = ~(base_bare & ~t.covers[code][:, None])
-    return SoilDrivers(
-        plant=plant,
-        dpm_rpm=dpm_rpm,
-        fym=base_fym + fym_imp,
-        fym_imported=fym_imp,
-        biochar=t.biochar[code],
-        irrigation=t.irrigation[code],
-        covered=covered,
-        rate_mod=t.rate_mod[code],
-    )
-
-
 def zone_list(params: Params) -> list[str]:
     """Zones with a positive share, in :data:`abm.scenario.ZONE_IDS` order."""
     from abm.scenario import ZONE_IDS
@@ -256,7 +143,7 @@ def _normalised(shares: dict[str, float], keys: list[str] | tuple[str, ...]) -> 
 def build_farms(
     params: Params, rng: np.random.Generator, *, n_ngos: int, n_businesses: int
 ) -> Farms:
-    """Draw the landscape and set every farm's soil at equilibrium with its drawn SOC stock."""
+    """Draw the landscape, its soils and farmers; soils are started by :func:`equilibrate`."""
     n = params.n_farms
     land = params.landscape
     names = zone_list(params)
@@ -275,12 +162,10 @@ def build_farms(
     soc0 = np.clip(soc_mean + soc_sd * rng.standard_normal(n), 0.5 * soc_mean, 3.0 * soc_mean)
     iom = rothc.falloon_iom(soc0)
 
-    offset = params.climate.warming_c_per_yr * (params.start_year - params.climate.reference_year)
-    temp_z, rain_z, evap_z = zone_normals(names, offset)
-    pattern = SYSTEM_INPUT_PATTERN[system]
     bare = SYSTEM_BARE[system]
+    own = own_manure(params, system)
     fym = np.zeros((n, 12))
-    fym[:, 2] = OWN_MANURE_T_C_HA_YR[system]
+    fym[:, resources.MANURE_MONTH] = own
     capacity = np.full(n, np.inf)
     sat = make_saturation(
         params.soil.saturation,
@@ -292,15 +177,6 @@ def build_farms(
     if sat is not None:
         # today's stocks exist: a capacity formula below them is lifted 5 % above (judgement)
         capacity = np.maximum(sat.capacity, 1.05 * soc0)
-        sat = Saturation(kind=sat.kind, capacity=capacity)
-    climate12 = (temp_z[zone], rain_z[zone], evap_z[zone])
-    scale = rothc.inputs_for_stock(
-        soc0, iom, clay, depth, *climate12, pattern, fym, ~bare, DPM_RPM_CROP, saturation=sat
-    )
-    base_plant = scale[:, None] * pattern
-    pools, smd = rothc.equilibrium(
-        iom, clay, depth, *climate12, base_plant, fym, ~bare, DPM_RPM_CROP, saturation=sat
-    )
 
     n_p = len(PRACTICE_IDS)
     eligible = np.zeros((n, n_p), dtype=bool)
@@ -345,11 +221,17 @@ def build_farms(
         iom=iom,
         soc0=soc0,
         capacity=capacity,
-        pools=pools,
-        smd=smd,
+        pools=np.zeros((n, 4)),
+        smd=zeros.copy(),
         biochar=zeros.copy(),
         tracer=np.zeros((n, 4)),
-        base_plant=base_plant,
+        tracer_out=np.zeros((n, 4)),
+        productivity=np.ones(n),
+        residues_removed=zeros.copy(),
+        own_manure=own,
+        exportable=own * params.manure.exportable_share,
+        dseq_last=zeros.copy(),
+        base_plant=np.zeros((n, 12)),
         base_fym=fym,
         base_bare=bare,
         eligible=eligible,
@@ -370,68 +252,259 @@ def build_farms(
     )
 
 
+def own_manure(params: Params, system: IntArray) -> FloatArray:
+    """Manure C produced and spread on each farm, t C/ha/yr (``manure.own_t_c_ha_yr_*``)."""
+    m = params.manure
+    per_system = np.array([0.0, m.own_t_c_ha_yr_grassland, m.own_t_c_ha_yr_mixed])
+    out: FloatArray = per_system[system]
+    return out
+
+
+def residue_removed_share(params: Params, system: IntArray) -> FloatArray:
+    """Residue C removed per unit of plant C returned, by farm (``biomass.*``)."""
+    b = params.biomass
+    per_system = np.array([b.residue_removed_share_arable, 0.0, b.residue_removed_share_mixed])
+    out: FloatArray = per_system[system]
+    return out
+
+
+def reference_inputs(params: Params) -> FloatArray:
+    """(3,) ``B_ref`` per system: base plant input of the reference zone's typical farm, t C/ha/yr.
+
+    The typical farm of :data:`REFERENCE_ZONE` (mean clay and SOC, the zone's normals without
+    warming) under conventional management of each system, by inverse mode. A farm whose base
+    input equals ``B_ref`` has productivity 1 (:mod:`abm.resources`).
+    """
+    z = climate.ZONES[REFERENCE_ZONE]
+    systems = np.arange(len(SYSTEMS))
+    fym = np.zeros((3, 12))
+    fym[:, resources.MANURE_MONTH] = own_manure(params, systems)
+    soc = np.full(3, z.soc_mean)
+    scale = rothc.inputs_for_stock(
+        soc,
+        rothc.falloon_iom(soc),
+        np.full(3, z.clay_mean),
+        np.full(3, z.depth_cm),
+        np.tile(z.temp12, (3, 1)),
+        np.tile(z.rain12, (3, 1)),
+        np.tile(z.evap12, (3, 1)),
+        SYSTEM_INPUT_PATTERN,
+        fym,
+        ~SYSTEM_BARE,
+        DPM_RPM_CROP,
+    )
+    out: FloatArray = scale  # the patterns sum to 1 over the year
+    return out
+
+
+def endowment(farms: Farms) -> resources.Endowment:
+    """The farms' resources for :func:`abm.resources.allocate` (a view on their arrays)."""
+    return resources.Endowment(
+        base_plant=farms.base_plant,
+        productivity=farms.productivity,
+        residues_removed=farms.residues_removed,
+        own_manure=farms.own_manure,
+        exportable=farms.exportable,
+        base_bare=farms.base_bare,
+        zone=farms.zone,
+        area=farms.area,
+    )
+
+
+def equilibrate(
+    farms: Farms,
+    params: Params,
+    shapes: resources.PracticeShapes,
+    use: FloatArray,
+    normals: tuple[FloatArray, FloatArray, FloatArray],
+    saturation: Saturation | None,
+    n_zones: int,
+) -> None:
+    """Start every soil at equilibrium with its current management (in place).
+
+    The farm's plant input ``B`` is unknown, but every practice effect that depends on it is
+    proportional to it (growth practices scale with ``B/B_ref``, their cap with ``B``, returned
+    residues with ``B``) while manure is not: the drivers for ``B = 1`` are computed once and
+    RothC's inverse mode (:func:`abm.soil.rothc.inputs_for_stock`) gives the ``B`` that
+    reproduces the drawn stock ``soc0``. The two imported-carbon tracers start at the
+    equilibrium of the manure the farm receives and gives away (by linearity of RothC), so the
+    storage counted from the start is what changes after it.
+    """
+    f = farms
+    b_ref = reference_inputs(params)[f.system]
+    pattern = SYSTEM_INPUT_PATTERN[f.system]
+    f.residues_removed = residue_removed_share(params, f.system)  # per unit B for now
+    f.productivity = 1.0 / b_ref
+    f.base_plant = pattern.copy()
+    f.base_fym = np.zeros((f.n, 12))
+    f.base_fym[:, resources.MANURE_MONTH] = f.own_manure
+    d = _year_drivers(f, params, shapes, use, n_zones)
+    temp, rain, evap = (x[f.zone] for x in normals)
+    rain = rain + d.irrigation
+    weather = start_weather(params, f.zone, d.irrigation)
+    scale = rothc.inputs_for_stock(
+        f.soc0,
+        f.iom,
+        f.clay,
+        f.depth,
+        temp,
+        rain,
+        evap,
+        d.plant,
+        d.fym,
+        d.covered,
+        d.dpm_rpm,
+        rate_mod=d.rate_mod,
+        saturation=saturation,
+        weather=weather,
+        min_scale=MIN_INPUT_SHARE * b_ref,
+    )
+    f.base_plant = scale[:, None] * pattern
+    f.productivity = scale / b_ref
+    f.residues_removed = scale * residue_removed_share(params, f.system)
+    d = _year_drivers(f, params, shapes, use, n_zones)
+    common = (f.clay, f.depth, temp, rain, evap)
+    f.pools, f.smd = rothc.equilibrium(
+        f.iom,
+        *common,
+        d.plant,
+        d.fym,
+        d.covered,
+        d.dpm_rpm,
+        rate_mod=d.rate_mod,
+        saturation=saturation,
+        weather=weather,
+    )
+    zero = np.zeros_like(d.plant)
+    no_iom = np.zeros(f.n)
+    for name, fym in (("tracer", d.fym_in), ("tracer_out", d.fym_out)):
+        pools, _ = rothc.equilibrium(
+            no_iom, *common, zero, fym, d.covered, d.dpm_rpm, rate_mod=d.rate_mod, weather=weather
+        )
+        setattr(f, name, pools)
+    f.biochar = np.zeros(f.n)  # biochar is new: no farm holds any at the start
+    f.soc0 = f.soc()  # the drawn stock, except where the floor on plant input lifted it
+
+
+def start_weather(params: Params, zone: IntArray, irrigation: FloatArray) -> rothc.Weather | None:
+    """The weather years the start equilibrium averages over (None without weather noise).
+
+    The soils start at the mean state of the start-year climate *with* its year-to-year noise
+    (:func:`abm.soil.climate.weather_quadrature`), not at the equilibrium of the normals: RothC
+    responds non-linearly to weather (moisture is capped at field capacity), so a soil at the
+    normals' equilibrium would drift under variable weather although nothing changes.
+    """
+    c = params.climate
+    if c.temp_noise_sd == 0 and c.rain_cv == 0:
+        return None
+    offset = c.warming_c_per_yr * (params.start_year - c.reference_year)
+    per_zone = [
+        climate.weather_quadrature(
+            z, offset_c=offset, temp_noise_sd=c.temp_noise_sd, rain_cv=c.rain_cv
+        )
+        for z in zone_list(params)
+    ]
+    temp, rain, evap = (np.stack([q[i] for q in per_zone], axis=1)[:, zone] for i in range(3))
+    return rothc.Weather(temp=temp, rain=rain + irrigation[None], evap=evap, weights=per_zone[0][3])
+
+
+def _year_drivers(
+    f: Farms, params: Params, shapes: resources.PracticeShapes, use: FloatArray, n_zones: int
+) -> resources.Drivers:
+    endow = endowment(f)
+    alloc = resources.allocate(
+        use,
+        endow,
+        shapes,
+        cap_share=params.biomass.extra_input_cap_share,
+        import_t_c_ha_yr=params.manure.import_t_c_ha_yr,
+        n_zones=n_zones,
+    )
+    return resources.drivers(use, alloc, endow, shapes, f.base_fym)
+
+
 def practice_effect_rates(
     params: Params, names: list[str], *, years: int = 20, system: str = "arable"
 ) -> FloatArray:
     """(Z, P) extra SOC gain, t C/ha/yr over the first ``years``, of each practice alone.
 
-    A typical farm of each zone (mean clay and SOC, ``system`` management — grassland for
-    practices that only apply there) is spun up, then run ``years`` under the zone's normals with
-    and without the practice; the rate is the difference in SOC divided by ``years``. This is
-    both the scientists' prior (:mod:`abm.agents.scientist`) and what ``tests/test_practices.py``
-    compares with the meta-analyses.
+    A typical farm of each zone (mean clay and SOC, ``system`` management — or the first system
+    a practice applies to) starts at equilibrium with conventional management and runs
+    ``years`` under the zone's normals with the practice on its whole area and without it; the
+    rate is the difference in SOC divided by ``years``. Resource limits apply as on any farm,
+    except that the manure a practice asks for is assumed available (the rate *per hectare
+    served*). This is the scientists' prior (:mod:`abm.agents.scientist`) and what
+    ``tests/test_practices.py`` compares with the meta-analyses.
     """
-    pd = practice_drivers(params)
+    shapes = resources.practice_shapes(params)
     n_z, n_p = len(names), len(PRACTICE_IDS)
     zs = [climate.ZONES[z] for z in names]
     rows_zone = np.repeat(np.arange(n_z), n_p + 1)
     n = rows_zone.size
     sys_idx = np.full(n, SYSTEMS.index(system))
-    use = np.zeros((n, n_p), dtype=bool)
+    use = np.zeros((n, n_p))
     for k, pid in enumerate(PRACTICE_IDS):
         spec = CATALOGUE[pid]
         sel = np.arange(n_z) * (n_p + 1) + k + 1
-        use[sel, k] = True
+        use[sel, k] = 1.0
         if system not in spec.systems:
             sys_idx[sel] = SYSTEMS.index(spec.systems[0])
-    # each row is run with and without its practice (same farm, same system)
     soc0 = np.array([z.soc_mean for z in zs])[rows_zone]
     clay = np.array([z.clay_mean for z in zs])[rows_zone]
     depth = np.array([z.depth_cm for z in zs])[rows_zone]
-    temp, rain, evap = zone_normals(names, 0.0)
+    temp, rain, evap = (x[rows_zone] for x in zone_normals(names, 0.0))
     iom = rothc.falloon_iom(soc0)
     pattern = SYSTEM_INPUT_PATTERN[sys_idx]
     bare = SYSTEM_BARE[sys_idx]
+    own = own_manure(params, sys_idx)
     fym = np.zeros((n, 12))
-    fym[:, 2] = OWN_MANURE_T_C_HA_YR[sys_idx]
-    args = (temp[rows_zone], rain[rows_zone], evap[rows_zone])
-    scale = rothc.inputs_for_stock(soc0, iom, clay, depth, *args, pattern, fym, ~bare, DPM_RPM_CROP)
+    fym[:, resources.MANURE_MONTH] = own
+    scale = rothc.inputs_for_stock(
+        soc0, iom, clay, depth, temp, rain, evap, pattern, fym, ~bare, DPM_RPM_CROP
+    )
     base_plant = scale[:, None] * pattern
-    pools, smd = rothc.equilibrium(iom, clay, depth, *args, base_plant, fym, ~bare, DPM_RPM_CROP)
-    with_p = soil_drivers(base_plant, fym, bare, use, pd)
-    without = soil_drivers(base_plant, fym, bare, np.zeros_like(use), pd)
-    out = np.zeros((n_z, n_p))
+    pools, smd = rothc.equilibrium(iom, clay, depth, temp, rain, evap, base_plant, fym, ~bare, 1.44)
+    endow = resources.Endowment(
+        base_plant=base_plant,
+        productivity=scale / reference_inputs(params)[sys_idx],
+        residues_removed=scale * residue_removed_share(params, sys_idx),
+        own_manure=own,
+        exportable=np.zeros(n),
+        base_bare=bare,
+        zone=np.zeros(n, dtype=np.int64),
+        area=np.ones(n),
+    )
     socs = []
-    for drivers in (with_p, without):
+    for u in (use, np.zeros_like(use)):
+        alloc = resources.allocate(
+            u,
+            endow,
+            shapes,
+            cap_share=params.biomass.extra_input_cap_share,
+            import_t_c_ha_yr=1e3,
+            n_zones=1,
+        )
+        d = resources.drivers(u, alloc, endow, shapes, fym)
         res = rothc.run(
             pools,
             iom,
             smd,
             clay,
             depth,
-            np.tile(args[0], years),
-            np.tile(args[1] + drivers.irrigation, years),
-            np.tile(args[2], years),
-            np.tile(drivers.plant, years),
-            np.tile(drivers.fym, years),
-            np.tile(drivers.covered, years),
-            np.tile(drivers.dpm_rpm, years),
-            rate_mod=drivers.rate_mod,
+            np.tile(temp, years),
+            np.tile(rain + d.irrigation, years),
+            np.tile(evap, years),
+            np.tile(d.plant, years),
+            np.tile(d.fym, years),
+            np.tile(d.covered, years),
+            np.tile(d.dpm_rpm, years),
+            rate_mod=np.tile(d.rate_mod, years),
             biochar=np.zeros(n),
-            biochar_c=np.tile(drivers.biochar, years),
+            biochar_c=np.tile(d.biochar, years),
         )
         socs.append(res.pools.sum(axis=1) + res.biochar)
     gain = (socs[0] - socs[1]) / years
+    out = np.zeros((n_z, n_p))
     for k in range(n_p):
         out[:, k] = gain[np.arange(n_z) * (n_p + 1) + k + 1]
     return out

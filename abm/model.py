@@ -16,16 +16,16 @@ from typing import Any
 import mesa
 import numpy as np
 
-from abm import reporters
+from abm import accounting, reporters, resources
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
 from abm.decisions import Weights, adoption_utility, calibrate_intercepts, decide, retention_utility
 from abm.economics import Instruments, PracticeTable, net_benefits
 from abm.exchanges import Ledger
 from abm.landscape import (
     build_farms,
-    practice_drivers,
+    endowment,
+    equilibrate,
     practice_effect_rates,
-    soil_drivers,
     zone_list,
     zone_normals,
 )
@@ -34,6 +34,10 @@ from abm.practices import C_TO_CO2, PRACTICE_IDS
 from abm.scenario import Params, as_params
 from abm.soil import climate, rothc
 from abm.soil.saturation import Saturation
+
+WINDOW_YR = 5
+"""Years over which the 4 permille indicators annualise the SOC change (and the adaptive rule
+reads it): a multi-year change, so that one year's weather and fresh litter do not decide."""
 
 LEARNING_BY_DOING = 0.2
 """Yearly knowledge gain of a practice's users, share of the gap to 1 (judgement, 0.1–0.4)."""
@@ -92,7 +96,7 @@ class SoilCarbonModel(mesa.Model):
         # ---- landscape, soils and practices --------------------------------------------
         self.farms = build_farms(p, rng_land, n_ngos=net.n_ngos, n_businesses=net.n_businesses)
         f = self.farms
-        self.drivers = practice_drivers(p)
+        self.shapes = resources.practice_shapes(p)
         self.practice_table = PracticeTable(
             **{
                 k: np.array(
@@ -157,11 +161,32 @@ class SoilCarbonModel(mesa.Model):
         self.campaign_level = 0.0
         self.burning_in = False
         self._calibrate_behaviour()
-        self._soil_history()
-        self.stock0 = float((f.soc() * f.area).sum())
-        self.tracer0 = float((f.tracer.sum(axis=1) * f.area).sum())  # imported before the start
+        equilibrate(
+            f,
+            p,
+            self.shapes,
+            self.practice_use(),
+            self.normals,
+            self.saturation,
+            len(self.zone_names),
+        )
+        self.soc_start = f.soc()
+        self.stock0 = float((self.soc_start * f.area).sum())
+        self.storage0 = float((self.storage_per_ha() * f.area).sum())
+        self.stock_history = [self.stock0]
+        self.soc_history = [self.soc_start]
         self.stock_prev = self.stock0
-        self.soc_prev = f.soc()
+        self.soc_prev = self.soc_start
+        self.output0 = float(
+            (accounting.output_per_ha(self.practice_use(), self.shapes) * f.area).sum()
+        )
+        self.wet = accounting.wet_zones(self.normals[1], self.normals[2])[f.zone]
+        self.n2o_factors = accounting.N2OFactors.from_params(p.accounting)
+        self.emissions0 = self._emissions(
+            self.practice_use(), self._year_inputs(self.practice_use())[0]
+        )
+        self.cum: dict[str, float] = defaultdict(float)  # cumulative totals (t C, t CO2e)
+        self.obs_output = self.output0
         self.loss_after_abandonment_t = 0.0
         self.events = {"adoptions": 0, "disadoptions": 0}
         self.obs: dict[str, float] = {}
@@ -173,14 +198,14 @@ class SoilCarbonModel(mesa.Model):
     def _saturation(self) -> Saturation | None:
         """The ``soil.saturation`` option over the stacked farm and tracer rows.
 
-        Capacities come from :func:`abm.landscape.build_farms` (which spins up with them):
+        Capacities come from :func:`abm.landscape.build_farms` (the spin-up uses them):
         :func:`abm.soil.saturation.make_saturation`, Hassink on clay + silt/2 as the < 20 µm
         fraction, Georgiou on clay + silt.
         """
         if self.params.soil.saturation == "none":
             return None
         cap = self.farms.capacity
-        return Saturation(kind=self.params.soil.saturation, capacity=np.concatenate([cap, cap]))
+        return Saturation(kind=self.params.soil.saturation, capacity=cap)
 
     def _climate(self, rng: np.random.Generator) -> None:
         """(Z, Y, 12) temperature, rain and evaporation for every simulated year."""
@@ -272,25 +297,6 @@ class SoilCarbonModel(mesa.Model):
         self.year = p.start_year
         self.ledger = Ledger()
         self.flows = defaultdict(float)
-
-    def _soil_history(self, max_years: int = 15) -> None:
-        """Give initial adopters the soil carbon of their years of use (up to ``max_years``).
-
-        Soils start at equilibrium with conventional management (inverse mode on the drawn
-        stock); a farm that has used a practice for ``y`` years then runs ``y`` years of
-        average weather with it, so the start is not an instantaneous jump.
-        """
-        f = self.farms
-        hist = np.minimum(f.years, max_years) * f.adopted
-        rows = np.flatnonzero(hist.max(axis=1) > 0)  # the others stay at their equilibrium
-        if rows.size == 0:
-            return
-        hist = hist[rows]
-        horizon = int(hist.max())
-        temp, rain, evap = (x[f.zone[rows]] for x in self.normals)
-        for h in range(horizon):
-            use = f.adopted[rows] & (hist >= horizon - h)
-            self._advance_soil(temp, rain, evap, use, rows=rows)
 
     # ------------------------------------------------------------------------------------
     # the year
@@ -390,95 +396,153 @@ class SoilCarbonModel(mesa.Model):
         f.abandoned = (f.abandoned | d.drop.any(axis=1)) & ~d.adopt.any(axis=1)
         self.events = {"adoptions": int(d.adopt.sum()), "disadoptions": int(d.drop.sum())}
 
-    def soil_update(self) -> None:
-        """Twelve months of RothC for all farms with this year's weather and practices."""
+    def practice_use(self) -> np.ndarray:
+        """(N, P) share of each farm's area under each practice (0–1)."""
+        out: np.ndarray = self.farms.adopted.astype(float)
+        return out
+
+    def storage_per_ha(self) -> np.ndarray:
+        """(N,) carbon brought onto each farm still in its soil, t C/ha (SCIENCE.md §7).
+
+        Manure and compost received (inward tracer, incl. the labile part of biochar) plus the
+        stable biochar pool, minus the carbon of the manure given away (outward tracer).
+        """
         f = self.farms
-        yi = self.year - self.params.start_year
+        out: np.ndarray = f.tracer.sum(axis=1) + f.biochar - f.tracer_out.sum(axis=1)
+        return out
+
+    def soil_update(self) -> None:
+        """Twelve months of soil for all farms with this year's weather, practices and limits."""
+        f = self.farms
+        p = self.params
+        yi = self.year - p.start_year
         temp = self.clim_temp[:, yi, :][f.zone]
         rain = self.clim_rain[:, yi, :][f.zone]
         evap = self.clim_evap[:, yi, :][f.zone]
-        soc_before, soc_after = self._advance_soil(temp, rain, evap, f.adopted)
+        use = self.practice_use()
+        alloc, d = self._year_inputs(use)
+        stored_before = self.storage_per_ha()
+        soc_before, soc_after, co2 = self._advance_soil(temp, rain, evap, d)
         f.dsoc_last = soc_after - soc_before
+        f.dseq_last = f.dsoc_last - (self.storage_per_ha() - stored_before)
         loss = np.maximum(soc_before - soc_after, 0.0) * f.area * f.abandoned
         self.loss_after_abandonment_t += float(loss.sum())
+        self._account(use, alloc, d, co2)
         # enrolment for next year's verification
         programme = bool(self.instruments.carbon_price > 0)
         f.enrolled_last = np.logical_and(f.adopted.any(axis=1), programme)
         f.inset_last = f.inset_now.copy()
         f.inset_now[:] = False
 
-    def _advance_soil(
-        self,
-        temp: np.ndarray,
-        rain: np.ndarray,
-        evap: np.ndarray,
-        adopted: np.ndarray,
-        rows: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Run 12 months of RothC for all farms, stacked with the imported-carbon tracer.
+    def _year_inputs(self, use: np.ndarray) -> tuple[resources.Allocation, resources.Drivers]:
+        """This year's resource allocation and monthly drivers for the practice use ``use``."""
+        p = self.params
+        f = self.farms
+        endow = endowment(f)
+        alloc = resources.allocate(
+            use,
+            endow,
+            self.shapes,
+            cap_share=p.biomass.extra_input_cap_share,
+            import_t_c_ha_yr=p.manure.import_t_c_ha_yr,
+            n_zones=len(self.zone_names),
+        )
+        return alloc, resources.drivers(use, alloc, endow, self.shapes, f.base_fym)
 
-        The tracer rows carry only the carbon imported by organic fertilisation (manure,
-        compost) under the same climate, cover and rates; RothC is linear in its inputs, so the
-        tracer's stock is exactly the *stored* (imported) part of SOC and the rest is
-        *sequestration* (SCIENCE.md §5). With saturation on, the split is approximate. Tracer
-        rows run only for farms that import carbon now or still hold imported carbon.
-        ``rows`` restricts the update to those farms (all inputs are then per selected farm).
-        Returns SOC per (selected) farm, t C/ha, before and after.
+    def _emissions(self, use: np.ndarray, alloc: resources.Allocation) -> tuple[float, float]:
+        """Landscape N2O and other emissions of the practices in use, t CO2e/yr."""
+        area = self.farms.area
+        manure_cn = float(self.shapes.input_c_to_n[PRACTICE_IDS.index("organic_fertilisation")])
+        n_added = accounting.nitrogen_added(use, alloc, self.shapes, manure_cn)
+        n2o = accounting.n2o_tco2e_per_ha(n_added, self.wet, self.n2o_factors)
+        other = use @ self.shapes.other_emissions
+        return float((n2o * area).sum()), float((other * area).sum())
+
+    def _account(
+        self, use: np.ndarray, alloc: resources.Allocation, d: resources.Drivers, co2: np.ndarray
+    ) -> None:
+        """Add this year's carbon flows, N2O, other emissions and displaced output to the totals."""
+        f = self.farms
+        area = f.area
+        acc = self.params.accounting
+        cum = self.cum
+        cum["inputs_t_c"] += float(((d.plant + d.fym + d.biochar).sum(axis=1) * area).sum())
+        cum["co2_t_c"] += float((co2 * area).sum())
+        cum["moved_t_c"] += float((alloc.organic_out * area).sum())
+        imported = alloc.organic_in.sum(axis=1) * alloc.imported_share
+        cum["imported_t_c"] += float((imported * area).sum())
+        # emissions relative to the management of the start: the no-change world adds none
+        n2o, other = self._emissions(use, alloc)
+        cum["n2o_tco2e"] += n2o - self.emissions0[0]
+        cum["other_tco2e"] += other - self.emissions0[1]
+        output = float((accounting.output_per_ha(use, self.shapes) * area).sum())
+        self.obs_output = output
+        cum["leakage_tco2e"] += max(0.0, self.output0 - output) * acc.leakage_tco2e_per_ha_eq
+
+    def _advance_soil(
+        self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, d: resources.Drivers
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Run 12 months of RothC for all farms, stacked with the two imported-carbon tracers.
+
+        Inward tracer rows carry only the carbon brought onto the farm (manure and compost
+        received, biochar), outward tracer rows only the own manure given away, under the same
+        climate, cover and rates as their farm; RothC is linear in its inputs, so the tracers
+        are exactly the parts of the farm's stock that came from elsewhere and that left
+        (SCIENCE.md §7). With saturation, tracer rows take the farm's saturation deficit
+        (``sat_ref``), so they remain exact shares while the remaining capacity does not bind.
+        Tracer rows run only for farms that exchange carbon now or still hold exchanged carbon.
+        Returns SOC per farm before and after (t C/ha) and the farm rows' CO2 (t C/ha).
         """
         f = self.farms
-        sel = np.arange(f.n) if rows is None else rows
-        n = sel.size
-        d = soil_drivers(
-            f.base_plant[sel], f.base_fym[sel], f.base_bare[sel], adopted, self.drivers
+        n = f.n
+        t_in = np.flatnonzero(
+            d.fym_in.any(axis=1) | d.biochar.any(axis=1) | (f.tracer.sum(axis=1) > 0)
         )
-        soc_before = f.soc()[sel]
-        tracer = f.tracer[sel]
-        tr = np.flatnonzero(d.fym_imported.any(axis=1) | (tracer.sum(axis=1) > 0))
-        rows_all = np.concatenate([np.arange(n), tr])  # farm rows, then their tracer rows
-        m = rows_all.size
+        t_out = np.flatnonzero(d.fym_out.any(axis=1) | (f.tracer_out.sum(axis=1) > 0))
+        rows = np.concatenate([np.arange(n), t_in, t_out])  # farm rows, then tracer rows
+        m = rows.size
 
-        def monthly(x: np.ndarray) -> np.ndarray:
+        def stack(farm: np.ndarray, inward: np.ndarray, outward: np.ndarray) -> np.ndarray:
             # (rows, 12) in Fortran order: the engine reads one month at a time
-            out = np.empty((m, 12), dtype=x.dtype, order="F")
-            out[:n] = x
-            out[n:] = x[tr]
+            out = np.empty((m, 12), dtype=farm.dtype, order="F")
+            out[:n] = farm
+            out[n : n + t_in.size] = inward[t_in]
+            out[n + t_in.size :] = outward[t_out]
             return out
 
-        def farm_and_tracer(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            out = np.empty((m, 12), dtype=x.dtype, order="F")
-            out[:n] = x
-            out[n:] = y[tr]
-            return out
+        def same(x: np.ndarray) -> np.ndarray:
+            return stack(x, x, x)
 
-        saturation = self.saturation
-        if saturation is not None:
-            cap = f.capacity[sel]
-            saturation = Saturation(kind=saturation.kind, capacity=cap[rows_all])
-        zeros = np.zeros(tr.size)
+        zeros12 = np.zeros_like(d.plant)
+        soc_before = f.soc()
+        saturation = None
+        if self.saturation is not None:
+            saturation = Saturation(self.saturation.kind, capacity=f.capacity[rows])
         res = rothc.run(
-            np.concatenate([f.pools[sel], tracer[tr]]),
-            np.concatenate([f.iom[sel], zeros]),
-            f.smd[sel][rows_all],
-            f.clay[sel][rows_all],
-            f.depth[sel][rows_all],
-            monthly(temp),
-            monthly(rain + d.irrigation),
-            monthly(evap),
-            farm_and_tracer(d.plant, np.zeros_like(d.plant)),
-            farm_and_tracer(d.fym, d.fym_imported),
-            monthly(d.covered),
-            monthly(d.dpm_rpm),
-            rate_mod=d.rate_mod[rows_all],
-            biochar=np.concatenate([f.biochar[sel], zeros]),
-            biochar_c=farm_and_tracer(d.biochar, np.zeros_like(d.biochar)),
+            np.concatenate([f.pools, f.tracer[t_in], f.tracer_out[t_out]]),
+            np.concatenate([f.iom, np.zeros(m - n)]),
+            f.smd[rows],
+            f.clay[rows],
+            f.depth[rows],
+            same(temp),
+            same(rain + d.irrigation),
+            same(evap),
+            stack(d.plant, zeros12, zeros12),
+            stack(d.fym, d.fym_in, d.fym_out),
+            same(d.covered),
+            same(d.dpm_rpm),
+            rate_mod=same(d.rate_mod),
+            biochar=np.concatenate([f.biochar, np.zeros(m - n)]),
+            biochar_c=stack(d.biochar, d.biochar, zeros12),
             saturation=saturation,
+            sat_ref=None if saturation is None else np.concatenate([np.arange(n), t_in, t_out]),
         )
-        f.pools[sel] = res.pools[:n]
-        tracer[tr] = res.pools[n:]
-        f.tracer[sel] = tracer
-        f.smd[sel] = res.smd[:n]
-        f.biochar[sel] = res.biochar[:n]
-        return soc_before, f.soc()[sel]
+        f.pools = res.pools[:n].copy()
+        f.tracer[t_in] = res.pools[n : n + t_in.size]
+        f.tracer_out[t_out] = res.pools[n + t_in.size :]
+        f.smd = res.smd[:n].copy()
+        f.biochar = res.biochar[:n].copy()
+        return soc_before, f.soc(), res.co2[:n]
 
     def observe(self) -> None:
         """Compute this year's outputs once; the DataCollector's reporters read them."""
@@ -489,8 +553,21 @@ class SoilCarbonModel(mesa.Model):
         stock = float((soc * area).sum())
         any_used = f.adopted.any(axis=1)
         years_run = self.year - self.params.start_year + 1
-        tracer_t = float((f.tracer.sum(axis=1) * area).sum()) - self.tracer0
-        farm_permille = 1000.0 * (soc - self.soc_prev) / self.soc_prev
+        storage_t = float((self.storage_per_ha() * area).sum()) - self.storage0
+        biochar_t = float((f.biochar * area).sum())
+        # the 4 permille indicators read a multi-year change: annualised over the last
+        # WINDOW_YR years (fewer at the start), per farm and for the landscape
+        self.soc_history.append(soc)
+        self.stock_history.append(stock)
+        w = min(WINDOW_YR, len(self.stock_history) - 1)
+        farm_permille = 1000.0 * ((soc / self.soc_history[-1 - w]) ** (1.0 / w) - 1.0)
+        window_permille = 1000.0 * ((stock / self.stock_history[-1 - w]) ** (1.0 / w) - 1.0)
+        past = self.soc_history[-1 - w]
+        self.soc_history = self.soc_history[-WINDOW_YR - 1 :]
+        self.stock_history = self.stock_history[-WINDOW_YR - 1 :]
+        acc = self.params.accounting
+        cum = self.cum
+        seq_tco2e = (stock - self.stock0 - storage_t) * C_TO_CO2
         obs: dict[str, float] = {
             "year": self.year,
             "adoption_share": float((area * any_used).sum() / total_area),
@@ -507,11 +584,32 @@ class SoilCarbonModel(mesa.Model):
                 "soc_change_permille": 1000.0 * (stock - self.stock_prev) / self.stock_prev,
                 "soc_change_permille_since_start": 1000.0
                 * ((stock / self.stock0) ** (1.0 / years_run) - 1.0),
+                "soc_change_permille_5yr": window_permille,
                 "share_farms_4p1000": float(
                     (farm_permille >= self.params.policy.target_permille).mean()
                 ),
-                "sequestration_tco2e_cum": (stock - self.stock0 - tracer_t) * C_TO_CO2,
-                "storage_tco2e_cum": tracer_t * C_TO_CO2,
+                "sequestration_tco2e_cum": seq_tco2e,
+                "storage_tco2e_cum": storage_t * C_TO_CO2,
+                "biochar_tco2e_cum": biochar_t * C_TO_CO2,
+                "n2o_tco2e_cum": cum["n2o_tco2e"],
+                "other_emissions_tco2e_cum": cum["other_tco2e"],
+                "net_ghg_tco2e_cum": seq_tco2e - cum["n2o_tco2e"] - cum["other_tco2e"],
+                "leakage_tco2e_cum": cum["leakage_tco2e"],
+                "production_index": self.obs_output / self.output0 if self.output0 else 1.0,
+                "awc_mm_mean": float(
+                    (
+                        accounting.awc_change_mm(
+                            soc, self.soc_start, f.bulk_density, f.depth, acc.awc_mm_per_m_per_pct
+                        )
+                        * area
+                    ).sum()
+                    / total_area
+                ),
+                "n_locked_t_cum": (stock - self.stock0) / acc.som_c_to_n,
+                "manure_moved_t_c_cum": cum["moved_t_c"],
+                "manure_imported_t_c_cum": cum["imported_t_c"],
+                "carbon_inputs_t_cum": cum["inputs_t_c"],
+                "co2_respired_t_cum": cum["co2_t_c"],
                 "loss_after_abandonment_tco2e_cum": self.loss_after_abandonment_t * C_TO_CO2,
                 "public_spend_eur": self.flows["public_spend_eur"],
                 "subsidies_eur": self.flows["subsidies_eur"],
@@ -533,9 +631,10 @@ class SoilCarbonModel(mesa.Model):
         self.obs = obs
         for g in self.governments:
             mine = f.gov == g.jurisdiction
-            before = float((self.soc_prev[mine] * area[mine]).sum())
+            before = float((past[mine] * area[mine]).sum())
             after = float((soc[mine] * area[mine]).sum())
-            g.permille_history.append(1000.0 * (after - before) / before if before else 0.0)
+            rate = 1000.0 * ((after / before) ** (1.0 / w) - 1.0) if before else 0.0
+            g.permille_history.append(rate)
         self.stock_prev = stock
         self.soc_prev = soc
 

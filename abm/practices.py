@@ -78,8 +78,21 @@ class Practice:
     disadoption_rate
         Yearly share of adopters who drop the practice under unchanged conditions.
     extra_input_t_c_ha_yr, input_months, covers_bare_months, rate_modifier, dpm_rpm,
-    fym_t_c_ha_yr, biochar_t_c_ha_yr, irrigation_mm_yr
+    fym_t_c_ha_yr, biochar_t_c_ha_yr, irrigation_mm_yr, residue_return_share
         RothC driver changes, see module docstring.
+    draws_on
+        The limited resource its carbon comes from (:mod:`abm.resources`): ``"growth"`` (extra
+        plant growth on the farm, capped per farm), ``"residues"`` (crop residues that were
+        removed before), ``"manure"`` (the regional manure and compost pool) or ``None``.
+    n_mineral_kg_ha_yr
+        Mineral fertiliser N the practice adds, kg N/ha/yr (for N2O, :mod:`abm.accounting`).
+    input_c_to_n
+        C:N ratio of the practice's extra plant input (its N enters the N2O accounting as
+        crop-residue N, IPCC 2019 F_CR).
+    yield_effect
+        Relative change of the farm's output on the area under the practice (production index).
+    other_emissions_tco2e_ha_yr
+        Other emissions the practice causes, t CO2e/ha/yr (irrigation pumping energy).
     sources
         Source (or "judgement" with its range) of every figure, by attribute name.
     """
@@ -102,6 +115,12 @@ class Practice:
     fym_t_c_ha_yr: float = 0.0
     biochar_t_c_ha_yr: float = 0.0
     irrigation_mm_yr: float = 0.0
+    residue_return_share: float = 0.0
+    n_mineral_kg_ha_yr: float = 0.0
+    input_c_to_n: float = 25.0
+    yield_effect: float = 0.0
+    other_emissions_tco2e_ha_yr: float = 0.0
+    draws_on: str | None = None
     zones: tuple[str, ...] | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
@@ -127,7 +146,14 @@ CATALOGUE: dict[str, Practice] = {
         extra_input_t_c_ha_yr=0.75,
         input_months=(9, 10, 11, 0, 1, 2),
         covers_bare_months=True,
+        draws_on="growth",
+        input_c_to_n=20.0,
+        yield_effect=-0.04,
         sources={
+            "input_c_to_n": "judgement: C:N of cover-crop residues 12-30 (legume mixes low, "
+            "cereals high)",
+            "yield_effect": "Abdalla et al. 2019 Glob. Change Biol. 25:2530 (?): main-crop yield "
+            "-4 % on average after cover crops (range -10..+5 %)",
             "annual_cost_eur_per_ha": "SARE 2019 median 37 USD/acre = 91 USD/ha (range 37-193)",
             "benefit_eur_per_ha": "judgement: 70 % of the cost recovered (range 30-120 %); "
             "SARE ~3 yr pay-back for those who keep it",
@@ -153,10 +179,18 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=60.0,
         initial_share=0.05,
         disadoption_rate=0.10,
-        extra_input_t_c_ha_yr=1.8,
+        extra_input_t_c_ha_yr=0.0,
         input_months=(7, 8),
-        rate_modifier=0.9,
+        rate_modifier=0.93,
+        residue_return_share=1.0,
+        draws_on="residues",
+        input_c_to_n=70.0,
+        yield_effect=-0.05,
         sources={
+            "residue_return_share": "CA keeps crop residues on the field: the share of the "
+            "residues removed under conventional management that it returns (judgement 0.5-1)",
+            "input_c_to_n": "judgement: cereal straw C:N 60-100",
+            "yield_effect": "Pittelkow et al. 2015 Nature 517:365: no-till -5.1 % on average",
             "annual_cost_eur_per_ha": "Univ. Illinois (Schnitkey): no-till saves 19.05 USD/acre "
             "machine+fuel+labour (negative cost)",
             "establishment_cost_eur_per_ha": "judgement: direct drill and learning (50-300)",
@@ -165,10 +199,11 @@ CATALOGUE: dict[str, Practice] = {
             "Kassam et al. 2022)",
             "disadoption_rate": "Sawadgo & Plastina 2022: 40 % of gross no-till adoption "
             "dis-adopted 2012-17 (~0.1/yr; range 0.05-0.2)",
-            "extra_input_t_c_ha_yr": _DERIVED_INPUT.format(
-                rng="0.57 +- 0.14 t C/ha/yr", ref="West & Post 2002"
-            ),
-            "rate_modifier": "judgement: reduced disturbance slows decomposition 10 % (0.8-1.0)",
+            "rate_modifier": "derived: with the residues it returns, the 20-yr gain in the "
+            "reference zone is ~0.2 t C/ha/yr, inside the whole-profile evidence 0-0.3 "
+            "(Luo et al. 2010; Powlson et al. 2014; Ogle et al. 2019); the topsoil figure "
+            "0.57 +- 0.14 (West & Post 2002) is the upper sensitivity value (rate_modifier ~0.8); "
+            "no extra plant input (SCIENCE.md §5)",
             "complexity": "judgement (0.3-0.8)",
             "uncertainty_eur_per_ha": "judgement (20-120)",
         },
@@ -187,7 +222,13 @@ CATALOGUE: dict[str, Practice] = {
         extra_input_t_c_ha_yr=1.25,
         input_months=(9, 10, 11),
         dpm_rpm=0.25,
+        draws_on="growth",
+        input_c_to_n=30.0,
+        yield_effect=-0.10,
         sources={
+            "input_c_to_n": "judgement: tree leaf litter and fine roots C:N 20-50",
+            "yield_effect": "judgement: tree rows take 5-15 % of the plot and shade the crop "
+            "(range -0.2..0)",
             "establishment_cost_eur_per_ha": "La France Agricole 2016: 2,000-4,500 EUR/ha, "
             "net of the CAP 80 % investment aid",
             "annual_cost_eur_per_ha": "judgement: maintenance and pruning (0-60)",
@@ -216,7 +257,10 @@ CATALOGUE: dict[str, Practice] = {
         disadoption_rate=0.05,
         fym_t_c_ha_yr=1.38,
         input_months=(2, 3),
+        draws_on="manure",
+        input_c_to_n=15.0,
         sources={
+            "input_c_to_n": "judgement: C:N of farmyard manure and compost 10-20",
             "annual_cost_eur_per_ha": "judgement: haulage and spreading of 16 t/ha (30-120)",
             "benefit_eur_per_ha": "WRAP/Defra DC-Agri 16 t/ha x ADAS 8 GBP/t nutrient value "
             "(x1.15 EUR/GBP, judgement)",
@@ -241,16 +285,28 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.05,
         disadoption_rate=0.08,
-        extra_input_t_c_ha_yr=0.75,
+        fym_t_c_ha_yr=0.75,
         input_months=(7, 8),
+        draws_on="manure",
+        n_mineral_kg_ha_yr=40.0,
+        input_c_to_n=15.0,
+        yield_effect=0.05,
         sources={
+            "n_mineral_kg_ha_yr": "judgement: mineral N combined with the organic input (0-80)",
+            "input_c_to_n": "judgement: compost and manure C:N 10-20",
+            "yield_effect": "judgement (0-0.15): organic + mineral inputs raise yields where "
+            "soils are poor (Chivenge et al. 2011; a sub-Saharan meta-analysis, not transferred)",
             "annual_cost_eur_per_ha": "judgement (10-80)",
             "benefit_eur_per_ha": "judgement (0-80)",
             "initial_share": "judgement (0.02-0.1)",
             "disadoption_rate": "judgement (0.03-0.15)",
-            "extra_input_t_c_ha_yr": _DERIVED_INPUT.format(
-                rng="0.1-0.6 t C/ha/yr, >= 12 % over decades", ref="Chivenge et al. 2011"
-            ),
+            "fym_t_c_ha_yr": _DERIVED_INPUT.format(
+                rng="0.1-0.3 t C/ha/yr",
+                ref="Chivenge et al. 2011 (+12 % SOC over decades "
+                "with organic inputs; sub-Saharan Africa: its transfer to temperate farms is a "
+                "judgement)",
+            )
+            + "; drawn from the regional manure and compost pool (abm.resources)",
             "complexity": "judgement (0.2-0.6)",
             "uncertainty_eur_per_ha": "judgement (10-80)",
         },
@@ -268,7 +324,10 @@ CATALOGUE: dict[str, Practice] = {
         disadoption_rate=0.05,
         extra_input_t_c_ha_yr=0.97,
         input_months=tuple(range(3, 10)),
+        draws_on="growth",
+        input_c_to_n=20.0,
         sources={
+            "input_c_to_n": "judgement: grass litter and roots C:N 15-30",
             "annual_cost_eur_per_ha": "judgement: labour and moves (10-60); EQIP 528 pays "
             "4-12 USD/acre (farmersnavigator 2026)",
             "establishment_cost_eur_per_ha": "judgement 150 EUR/ha fencing and water, net of the "
@@ -277,7 +336,11 @@ CATALOGUE: dict[str, Practice] = {
             "initial_share": "judgement (0.05-0.2)",
             "disadoption_rate": "judgement (0.02-0.1)",
             "extra_input_t_c_ha_yr": _DERIVED_INPUT.format(
-                rng="~0.28 t C/ha/yr (?) (range 0.1-0.5)", ref="Conant et al. 2017"
+                rng="~0.28 t C/ha/yr (range 0.1-0.5)",
+                ref="Conant, Cerri, Osborne & Paustian 2017 Ecol. Appl. 27:662 (grazing "
+                "management; strongly climate-dependent, Abdalla et al. 2018 Agric. Ecosyst. "
+                "Environ. 253:62); the 0.28 figure is seen only in secondary summaries: keep the "
+                "wide range",
             ),
             "complexity": "judgement (0.2-0.6)",
             "uncertainty_eur_per_ha": "judgement (10-80)",
@@ -298,7 +361,15 @@ CATALOGUE: dict[str, Practice] = {
         input_months=(7, 8),
         irrigation_mm_yr=150.0,
         zones=("mediterranean", "continental", "tropical"),
+        draws_on="growth",
+        input_c_to_n=50.0,
+        yield_effect=0.20,
+        other_emissions_tco2e_ha_yr=0.11,
         sources={
+            "input_c_to_n": "judgement: extra crop residues C:N 40-80",
+            "yield_effect": "judgement: deficit irrigation in dry climates (0.05-0.5)",
+            "other_emissions_tco2e_ha_yr": "judgement: pumping 1,500 m3/ha x 0.3 kWh/m3 x "
+            "0.25 kg CO2/kWh = 0.11 t CO2/ha/yr (range 0.03-0.3)",
             "annual_cost_eur_per_ha": "judgement: water and energy (50-300)",
             "establishment_cost_eur_per_ha": "judgement: equipment (500-4000)",
             "benefit_eur_per_ha": "judgement: yield gain in dry climates (50-400)",
@@ -306,7 +377,10 @@ CATALOGUE: dict[str, Practice] = {
             "disadoption_rate": "judgement (0.01-0.05)",
             "irrigation_mm_yr": "judgement: deficit irrigation Apr-Sep (50-400)",
             "extra_input_t_c_ha_yr": _DERIVED_INPUT.format(
-                rng="+10.9 % SOC (semi-arid)", ref="STOTEN 2024 meta-analysis"
+                rng="0.15-0.35 t C/ha/yr",
+                ref="judgement: the +10.9 % SOC of irrigation in semi-arid soils quoted from a "
+                "2024 meta-analysis (Sci. Total Environ.) could not be traced to its authors and "
+                "DOI, so the figure is a judgement with a wide range",
             ),
             "complexity": "judgement (0.3-0.7)",
             "uncertainty_eur_per_ha": "judgement (20-150)",

@@ -28,9 +28,22 @@ COLUMNS: tuple[str, ...] = (
     "soc_mean_t_ha",
     "soc_change_permille",
     "soc_change_permille_since_start",
+    "soc_change_permille_5yr",
     "share_farms_4p1000",
     "sequestration_tco2e_cum",
     "storage_tco2e_cum",
+    "biochar_tco2e_cum",
+    "n2o_tco2e_cum",
+    "other_emissions_tco2e_cum",
+    "net_ghg_tco2e_cum",
+    "leakage_tco2e_cum",
+    "production_index",
+    "awc_mm_mean",
+    "n_locked_t_cum",
+    "manure_moved_t_c_cum",
+    "manure_imported_t_c_cum",
+    "carbon_inputs_t_cum",
+    "co2_respired_t_cum",
     "loss_after_abandonment_tco2e_cum",
     "public_spend_eur",
     "subsidies_eur",
@@ -45,7 +58,21 @@ COLUMNS: tuple[str, ...] = (
     "temperature_anomaly_c",
 )
 """Timeseries columns, one row per simulated year (units: shares 0–1, t C, t C/ha, ‰/yr,
-t CO2e cumulative since the start, EUR per year, counts of farm-practice events per year, °C)."""
+t CO2e cumulative since the start, EUR per year, counts of farm-practice events per year, °C).
+
+Carbon accounting (SCIENCE.md §7): ``storage_tco2e_cum`` is the part of the SOC change since
+the start made of carbon brought onto farms (manure and compost received, biochar) net of the
+manure farms gave away; ``sequestration_tco2e_cum`` the rest; ``biochar_tco2e_cum`` the stable
+biochar pool (part of storage); ``n2o_tco2e_cum`` the N2O of the N practices add (IPCC 2019
+Tier 1, GWP100 AR6); ``other_emissions_tco2e_cum`` irrigation pumping; ``net_ghg_tco2e_cum`` =
+sequestration − N2O − other emissions; ``leakage_tco2e_cum`` the emissions of output produced
+elsewhere because this landscape produces less (reported, not subtracted);
+``production_index`` output relative to the start; ``awc_mm_mean`` the area-weighted change of
+available water capacity from SOC, mm; ``n_locked_t_cum`` the N (t) locked in the SOC gained;
+``soc_change_permille_5yr`` the landscape's annualised change over the last five years (the
+4‰ indicator; ``share_farms_4p1000`` uses the same window per farm).
+``carbon_inputs_t_cum`` and ``co2_respired_t_cum`` close the mass balance:
+stock change = inputs − CO2."""
 
 HEADLINE_KPIS: dict[str, str] = {
     "adoption_share_2030": "share of farmed area",
@@ -55,6 +82,9 @@ HEADLINE_KPIS: dict[str, str] = {
     "share_farms_4p1000_2050": "share of farms",
     "sequestration_tco2e_cum_final": "t CO2e since the start",
     "storage_tco2e_cum_final": "t CO2e since the start",
+    "n2o_tco2e_cum_final": "t CO2e since the start",
+    "net_ghg_tco2e_cum_final": "t CO2e since the start",
+    "production_index_final": "output relative to the start",
     "public_spend_eur_total": "EUR (total)",
     "public_cost_eur_per_tco2e": "EUR/t CO2e sequestered",
     "premiums_eur_total": "EUR (total)",
@@ -69,9 +99,17 @@ KPI_COLUMNS = (
     "soc_mean_t_ha",
     "soc_change_permille",
     "soc_change_permille_since_start",
+    "soc_change_permille_5yr",
     "share_farms_4p1000",
     "sequestration_tco2e_cum",
     "storage_tco2e_cum",
+    "biochar_tco2e_cum",
+    "n2o_tco2e_cum",
+    "net_ghg_tco2e_cum",
+    "leakage_tco2e_cum",
+    "production_index",
+    "awc_mm_mean",
+    "n_locked_t_cum",
     "loss_after_abandonment_tco2e_cum",
 )
 TOTAL_COLUMNS = (
@@ -102,11 +140,13 @@ def timeseries(model: SoilCarbonModel) -> pd.DataFrame:
     return frame
 
 
-def kpis(ts: pd.DataFrame) -> dict[str, float]:
+def kpis(ts: pd.DataFrame, *, policy_start: int | None = None) -> dict[str, float]:
     """Scalar KPIs: ``<column>_2030`` / ``_2050``, means, totals and cost-effectiveness.
 
     ``public_cost_eur_per_tco2e`` = total public spend ÷ cumulative sequestration (not storage)
     at the end; NaN when nothing was sequestered or nothing spent.
+    ``soc_change_permille_policy`` = the landscape's annualised change from ``policy_start`` to
+    the end (NaN without it); ``storage_share_final`` = storage ÷ stock change at the end.
     """
     out: dict[str, float] = {}
     by_year = ts.set_index("year")
@@ -120,6 +160,12 @@ def kpis(ts: pd.DataFrame) -> dict[str, float]:
                 by_year[f"adoption_share_{pid}"].get(y, math.nan)
             )
     out["soc_change_permille_mean"] = float(ts["soc_change_permille"].mean())
+    out["net_ghg_tco2e_2050"] = out["net_ghg_tco2e_cum_2050"]
+    out["soc_change_permille_policy"] = _permille_since(ts, policy_start)
+    stock_change = out["sequestration_tco2e_cum_final"] + out["storage_tco2e_cum_final"]
+    out["storage_share_final"] = (
+        out["storage_tco2e_cum_final"] / stock_change if stock_change > 0 else math.nan
+    )
     out["share_farms_4p1000_mean"] = float(ts["share_farms_4p1000"].mean())
     for col in TOTAL_COLUMNS:
         out[f"{col}_total"] = float(ts[col].sum())
@@ -127,3 +173,21 @@ def kpis(ts: pd.DataFrame) -> dict[str, float]:
     spend = out["public_spend_eur_total"]
     out["public_cost_eur_per_tco2e"] = spend / seq if seq > 0 and spend > 0 else math.nan
     return out
+
+
+def _permille_since(ts: pd.DataFrame, year: int | None) -> float:
+    """Landscape SOC change annualised from the end of ``year − 1`` to the last year, ‰/yr.
+
+    ``soc_change_permille_policy``: the mean yearly change over the policy period (geometric),
+    the figure compared with national technical potentials (e.g. INRAE 2019, 30-yr means).
+    NaN when the run does not cover the year before ``year``.
+    """
+    if year is None:
+        return math.nan
+    by_year = ts.set_index("year")["soc_stock_t"]
+    before = by_year.get(year - 1)
+    last_year = int(ts["year"].iloc[-1])
+    if before is None or last_year < year:
+        return math.nan
+    n = last_year - year + 1
+    return float(1000.0 * ((by_year[last_year] / before) ** (1.0 / n) - 1.0))

@@ -67,7 +67,7 @@ def run_model(
     ts = reporters.timeseries(model)
     return RunResult(
         timeseries=ts,
-        kpis=reporters.kpis(ts),
+        kpis=reporters.kpis(ts, policy_start=model.params.policy.start_year),
         ledger=model.ledger.to_frame(),
         params=flatten(model.params),
         seed=model.root_seed,

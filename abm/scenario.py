@@ -27,33 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from abm.errors import UserInputError
+from abm.params_carbon import Accounting, Biomass, Manure
 from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
+from abm.schema_base import P, _Section
 
 ZONE_IDS = ("temperate_oceanic", "continental", "mediterranean", "tropical")
-
-
-def P(
-    default: Any,
-    unit: str,
-    source: str,
-    *,
-    ge: float | None = None,
-    le: float | None = None,
-    sens: tuple[float, float] | None = None,
-    desc: str = "",
-) -> Any:
-    """A parameter field: default, unit, source, allowed range and sensitivity range."""
-    extra: dict[str, Any] = {"unit": unit, "source": source}
-    if sens is not None:
-        extra["sensitivity"] = list(sens)
-    return Field(default, ge=ge, le=le, description=desc, json_schema_extra=extra)
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
 
 
 class Landscape(_Section):
@@ -132,8 +113,18 @@ class Climate(_Section):
 class Soil(_Section):
     """Soil-carbon submodel options."""
 
+    model: Literal["rothc", "icbm"] = P(
+        "rothc",
+        "-",
+        "RothC-26.3 monthly (Coleman & Jenkinson; the default) or ICBM two-pool yearly "
+        "(Andren & Katterer 1997 Ecol. Appl. 7:1226), SCIENCE.md §2-3",
+    )
     saturation: Literal["none", "hassink", "georgiou"] = P(
-        "none", "-", "SCIENCE.md §4: none = official RothC-26.3; saturation is contested"
+        "none",
+        "-",
+        "SCIENCE.md §4: none = official RothC-26.3; Hassink 1997 (C_sat = 4.09 + 0.37 x "
+        "fine fraction, g/kg) or Georgiou et al. 2022 Nat. Commun. 13:3797 (0.86 x (clay+silt)); "
+        "saturation is contested",
     )
 
 
@@ -525,6 +516,11 @@ class PracticeParams(_Section):
     fym_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
     biochar_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
     irrigation_mm_yr: float = Field(ge=0.0, le=3000.0)
+    residue_return_share: float = Field(ge=0.0, le=1.0)
+    n_mineral_kg_ha_yr: float = Field(ge=0.0, le=1000.0)
+    input_c_to_n: float = Field(gt=0.0, le=500.0)
+    yield_effect: float = Field(ge=-1.0, le=5.0)
+    other_emissions_tco2e_ha_yr: float = Field(ge=0.0, le=100.0)
 
 
 _PRACTICE_FIELDS = tuple(PracticeParams.model_fields)
@@ -568,6 +564,9 @@ class Params(_Section):
     market: Market = Field(default_factory=Market)
     advice: Advice = Field(default_factory=Advice)
     practices: Practices = Field(default_factory=Practices)  # type: ignore[valid-type]
+    biomass: Biomass = Field(default_factory=Biomass)
+    manure: Manure = Field(default_factory=Manure)
+    accounting: Accounting = Field(default_factory=Accounting)
 
     @model_validator(mode="after")
     def _years(self) -> Params:
@@ -624,6 +623,11 @@ _PRACTICE_UNITS = {
     "fym_t_c_ha_yr": "t C/ha/yr",
     "biochar_t_c_ha_yr": "t C/ha/yr",
     "irrigation_mm_yr": "mm/yr",
+    "residue_return_share": "share of removed residues",
+    "n_mineral_kg_ha_yr": "kg N/ha/yr",
+    "input_c_to_n": "kg C per kg N",
+    "yield_effect": "share of output on the area",
+    "other_emissions_tco2e_ha_yr": "t CO2e/ha/yr",
 }
 
 

@@ -52,7 +52,7 @@ if __package__ in (None, ""):
 else:
     from benchmarks.naive_soil import Farm, rmf_moist, rmf_pc, rmf_tmp
 
-from abm.landscape import DPM_RPM_CROP
+from abm import resources
 from abm.model import LEARNING_BY_DOING, SoilCarbonModel
 from abm.scenario import Params
 from abm.soil.rothc import BIOCHAR_LABILE_FRACTION, K_BIOCHAR
@@ -83,15 +83,22 @@ class SoilFarm(Farm):
         fym_inp: float,
         rate_mod: float,
         biochar_inp: float,
-    ) -> None:
-        """One RothC month as :func:`abm.soil.rothc.run` does it with its extensions."""
+        ref: tuple[float, float, float] | None = None,
+    ) -> tuple[float, float, float] | None:
+        """One RothC month as :func:`abm.soil.rothc.run` does it with its extensions.
+
+        With saturation, returns this soil's mineral-associated C (BIO + HUM + IOM) at the
+        start of the month, after decay and after formation; a tracer soil passes its farm's
+        triple as ``ref`` and is stabilised with the farm's deficit (the engine's ``sat_ref``).
+        """
         rm_tmp = rmf_tmp(temp)
         rm_moist, self.swc = rmf_moist(rain, pevap, self.clay, self.depth, pc, self.swc)
         rate = rm_tmp * rm_moist * rmf_pc(pc) * rate_mod
+        state = None
         if self.capacity is None:
             self.decomp(rate, c_inp, fym_inp, dpm_rpm)  # decay, partition, plant and FYM inputs
         else:
-            self._decomp_saturated(rate, c_inp, fym_inp, dpm_rpm, self.capacity)
+            state = self._decomp_saturated(rate, c_inp, fym_inp, dpm_rpm, self.capacity, ref)
         # the stable biochar pool decays with the same modifiers; 97 % of new biochar joins it,
         # 3 % is labile and joins DPM (after the month's other inputs)
         if self.biochar or biochar_inp:
@@ -99,10 +106,17 @@ class SoilFarm(Farm):
             self.co2 += self.biochar - kept
             self.biochar = kept + (1.0 - BIOCHAR_LABILE_FRACTION) * biochar_inp
             self.dpm += BIOCHAR_LABILE_FRACTION * biochar_inp
+        return state
 
     def _decomp_saturated(
-        self, rate_m: float, c_inp: float, fym_inp: float, dpm_rpm: float, cap: float
-    ) -> None:
+        self,
+        rate_m: float,
+        c_inp: float,
+        fym_inp: float,
+        dpm_rpm: float,
+        cap: float,
+        ref: tuple[float, float, float] | None,
+    ) -> tuple[float, float, float]:
         """The month's decay and inputs with the saturation deficit (see abm.soil.saturation)."""
         dpm1 = self.dpm * math.exp(-rate_m * 10.0 * TSTEP)
         rpm1 = self.rpm * math.exp(-rate_m * 0.3 * TSTEP)
@@ -110,8 +124,10 @@ class SoilFarm(Farm):
         hum1 = self.hum * math.exp(-rate_m * 0.02 * TSTEP)
         decayed = (self.dpm - dpm1) + (self.rpm - rpm1) + (self.bio - bio1) + (self.hum - hum1)
         x = 1.67 * (1.85 + 1.60 * math.exp(-0.0786 * self.clay))
-        deficit = max(0.0, 1.0 - (self.bio + self.hum + self.iom) / cap)
-        room = max(0.0, cap - (bio1 + hum1 + self.iom))
+        own = (self.bio + self.hum + self.iom, bio1 + hum1 + self.iom)
+        c0, c1 = own if ref is None else ref[:2]
+        deficit = max(0.0, 1.0 - c0 / cap)
+        room = max(0.0, cap - c1)
         formed = min(deficit * decayed / (x + 1.0), room)
         self.dpm = dpm1
         self.rpm = rpm1
@@ -120,10 +136,13 @@ class SoilFarm(Farm):
         self.co2 += decayed - formed
         self.dpm += dpm_rpm / (dpm_rpm + 1.0) * c_inp + 0.49 * fym_inp
         self.rpm += 1.0 / (dpm_rpm + 1.0) * c_inp + 0.49 * fym_inp
+        c2 = self.bio + self.hum + self.iom if ref is None else ref[2]
+        state = (*own, self.bio + self.hum + self.iom)
         f_hum = 0.02 * fym_inp
-        to_hum = min(f_hum, max(0.0, cap - (self.bio + self.hum + self.iom)))
+        to_hum = min(f_hum, max(0.0, cap - c2))
         self.hum += to_hum
         self.rpm += f_hum - to_hum
+        return state
 
 
 class NaiveSoilCarbonModel(SoilCarbonModel):
@@ -227,56 +246,32 @@ class NaiveSoilCarbonModel(SoilCarbonModel):
 
     # ---- (c) soil: each farmer steps its own soil month by month ------------------------------
     def _advance_soil(
-        self,
-        temp: np.ndarray,
-        rain: np.ndarray,
-        evap: np.ndarray,
-        adopted: np.ndarray,
-        rows: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Twelve RothC months per farm (and per tracer soil), one farm at a time.
+        self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, d: resources.Drivers
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Twelve RothC months per farm and per tracer soil, one farm at a time.
 
-        Same contract as the parent: inputs are per selected farm (``rows``, default all).
+        Same contract as the parent. The year's drivers (conventional management plus the
+        practices after the resource limits of :mod:`abm.resources`, which are regional) come
+        in as arrays; each farm then runs its own soil and its two tracer soils (carbon received,
+        carbon given away) month by month in plain Python.
         """
         if not self._naive_on:
-            return super()._advance_soil(temp, rain, evap, adopted, rows=rows)
+            return super()._advance_soil(temp, rain, evap, d)
         f = self.farms
-        d = self.drivers
-        sel = slice(None) if rows is None else rows
-        farms = range(f.n) if rows is None else np.asarray(rows).tolist()
-        soc_before = f.soc()[sel]
+        soc_before = f.soc()
         # plain Python lists, so the loop does not pay for numpy scalar indexing
-        pools, tracer = f.pools.tolist(), f.tracer.tolist()
+        pools, t_in, t_out = f.pools.tolist(), f.tracer.tolist(), f.tracer_out.tolist()
         iom, smd, clay, depth = f.iom.tolist(), f.smd.tolist(), f.clay.tolist(), f.depth.tolist()
         biochar = f.biochar.tolist()
-        base_plant, base_fym = f.base_plant.tolist(), f.base_fym.tolist()
-        base_bare, use = f.base_bare.tolist(), np.asarray(adopted).tolist()
-        temp_l, rain_l, evap_l = temp.tolist(), rain.tolist(), evap.tolist()
-        d_plant, d_dpm, d_fym = d.plant.tolist(), d.plant_dpm.tolist(), d.fym.tolist()
-        d_bc, d_irr = d.biochar.tolist(), d.irrigation.tolist()
-        d_logrm, d_covers = d.log_rate_mod.tolist(), d.covers.tolist()
-        cap = None if self.saturation is None else self.saturation.capacity[: f.n].tolist()
-        dpm_share = DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)
+        temp_l, rain_l, evap_l = temp.tolist(), (rain + d.irrigation).tolist(), evap.tolist()
+        plant, ratio, fym = d.plant.tolist(), d.dpm_rpm.tolist(), d.fym.tolist()
+        fym_in, fym_out, bc_in = d.fym_in.tolist(), d.fym_out.tolist(), d.biochar.tolist()
+        cover = d.covered.astype(int).tolist()
+        rate_mod = d.rate_mod.tolist()
+        cap = None if self.saturation is None else self.farms.capacity.tolist()
+        co2 = [0.0] * f.n
         months = range(12)
-        for k, i in enumerate(farms):  # k: row of the per-farm inputs, i: the farm
-            mine = [p for p, used in enumerate(use[k]) if used]
-            # this farm's drivers: baseline management plus its practices
-            extra = [sum(d_plant[p][m] for p in mine) for m in months]
-            extra_dpm = [sum(d_dpm[p][m] for p in mine) for m in months]
-            fym_imp = [sum(d_fym[p][m] for p in mine) for m in months]
-            bc_in = [sum(d_bc[p][m] for p in mine) for m in months]
-            irr = [sum(d_irr[p][m] for p in mine) for m in months]
-            rate_mod = math.exp(sum(d_logrm[p] for p in mine))
-            covers = any(d_covers[p] for p in mine)
-            plant, ratio, cover = [], [], []
-            for m in months:
-                pl = base_plant[i][m] + extra[m]
-                dpm = base_plant[i][m] * dpm_share + extra_dpm[m]
-                rpm = pl - dpm
-                plant.append(pl)
-                ratio.append(dpm / rpm if rpm > 1e-12 else DPM_RPM_CROP)
-                cover.append(0 if base_bare[i][m] and not covers else 1)
-            fym = [base_fym[i][m] + fym_imp[m] for m in months]
+        for i in range(f.n):
             # the deficit cannot lie below SMDmax (the engine's clamp; a no-op in practice)
             smd_max = -(20.0 + 1.3 * clay[i] - 0.01 * clay[i] * clay[i]) * depth[i] / 23.0
             swc = max(smd[i], smd_max)
@@ -290,20 +285,44 @@ class NaiveSoilCarbonModel(SoilCarbonModel):
                 biochar=biochar[i],
                 capacity=cap_i,
             )
-            trace = SoilFarm(
-                *tracer[i], iom=0.0, clay=clay[i], depth=depth[i], swc=swc, capacity=cap_i
-            )
-            t_i, r_i, e_i = temp_l[k], rain_l[k], evap_l[k]
+            kw = {"iom": 0.0, "clay": clay[i], "depth": depth[i], "swc": swc, "capacity": cap_i}
+            inward, outward = SoilFarm(*t_in[i], **kw), SoilFarm(*t_out[i], **kw)  # type: ignore[arg-type]
+            t_i, r_i, e_i, c_i = temp_l[i], rain_l[i], evap_l[i], cover[i]
             for m in months:
-                wet = r_i[m] + irr[m]
-                soil.month_ext(
-                    t_i[m], wet, e_i[m], cover[m], ratio[m], plant[m], fym[m], rate_mod, bc_in[m]
-                )
-                trace.month_ext(
-                    t_i[m], wet, e_i[m], cover[m], ratio[m], 0.0, fym_imp[m], rate_mod, 0.0
-                )
+                # the tracers first: they read the farm's state of this month
+                ref = None
+                if cap_i is not None:
+                    probe = SoilFarm(
+                        soil.dpm,
+                        soil.rpm,
+                        soil.bio,
+                        soil.hum,
+                        iom=iom[i],
+                        clay=clay[i],
+                        depth=depth[i],
+                        swc=soil.swc,
+                        biochar=soil.biochar,
+                        capacity=cap_i,
+                    )
+                    ref = probe.month_ext(
+                        t_i[m],
+                        r_i[m],
+                        e_i[m],
+                        c_i[m],
+                        ratio[i][m],
+                        plant[i][m],
+                        fym[i][m],
+                        rate_mod[i][m],
+                        bc_in[i][m],
+                    )
+                args = (t_i[m], r_i[m], e_i[m], c_i[m], ratio[i][m])
+                inward.month_ext(*args, 0.0, fym_in[i][m], rate_mod[i][m], bc_in[i][m], ref)
+                outward.month_ext(*args, 0.0, fym_out[i][m], rate_mod[i][m], 0.0, ref)
+                soil.month_ext(*args, plant[i][m], fym[i][m], rate_mod[i][m], bc_in[i][m])
             f.pools[i] = (soil.dpm, soil.rpm, soil.bio, soil.hum)
-            f.tracer[i] = (trace.dpm, trace.rpm, trace.bio, trace.hum)
+            f.tracer[i] = (inward.dpm, inward.rpm, inward.bio, inward.hum)
+            f.tracer_out[i] = (outward.dpm, outward.rpm, outward.bio, outward.hum)
             f.smd[i] = soil.swc
             f.biochar[i] = soil.biochar
-        return soc_before, f.soc()[sel]
+            co2[i] = soil.co2
+        return soc_before, f.soc(), np.array(co2)

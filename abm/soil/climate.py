@@ -390,3 +390,57 @@ def climate_series(
     pet_year = thornthwaite_pet(temp, z.latitude_deg, heat) if heat > 0 else np.zeros_like(temp)
     evap = np.maximum(0.0, e_norm[np.newaxis, :] + (pet_year - pet_norm) / 0.75)
     return temp, rain, evap
+
+
+def weather_quadrature(
+    zone: Zone | str,
+    *,
+    offset_c: float = 0.0,
+    temp_noise_sd: float = 0.0,
+    rain_cv: float = 0.0,
+    nodes: int = 3,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Representative weather years of :func:`climate_series`'s noise, with their probabilities.
+
+    The annual temperature anomaly ``ε ~ N(0, temp_noise_sd)`` is represented by the
+    ``nodes``-point Gauss–Hermite rule and the rain factor (gamma, mean 1, cv ``rain_cv``) by
+    ``nodes`` equal-probability quantiles (the medians of equal-probability bins); their
+    product gives ``nodes²`` years. Evaporation follows temperature as in
+    :func:`climate_series`. Deterministic: no generator is needed, so the equilibrium a
+    landscape starts from does not depend on the seed.
+
+    Returns
+    -------
+    temp, rain, evap
+        ``(K, 12)`` arrays (°C, mm, mm), ``K = nodes²`` (1 without noise).
+    weights
+        ``(K,)`` probabilities summing to 1.
+    """
+    from scipy.stats import gamma
+
+    z = ZONES.get(zone) if isinstance(zone, str) else zone
+    if z is None:
+        raise UserInputError(f"zone: {zone!r} is not one of {', '.join(ZONES)}")
+    if temp_noise_sd > 0:
+        x, w = np.polynomial.hermite_e.hermegauss(nodes)
+        t_shift, t_w = temp_noise_sd * x, w / w.sum()
+    else:
+        t_shift, t_w = np.zeros(1), np.ones(1)
+    if rain_cv > 0:
+        k = 1.0 / rain_cv**2
+        q = (np.arange(nodes) + 0.5) / nodes
+        r_fac, r_w = gamma.ppf(q, k, scale=1.0 / k), np.full(nodes, 1.0 / nodes)
+        r_fac = r_fac / r_fac.mean()  # keep the mean rain exactly
+    else:
+        r_fac, r_w = np.ones(1), np.ones(1)
+    shift = np.repeat(t_shift, r_fac.size)
+    factor = np.tile(r_fac, t_shift.size)
+    weights = np.repeat(t_w, r_fac.size) * np.tile(r_w, t_shift.size)
+    temp = z.temp12[np.newaxis, :] + shift[:, np.newaxis]
+    rain = z.rain12[np.newaxis, :] * factor[:, np.newaxis]
+    heat = float(np.sum((np.maximum(z.temp12, 0.0) / 5.0) ** 1.514))
+    pet_norm = thornthwaite_pet(z.temp12, z.latitude_deg, heat)
+    pet_year = thornthwaite_pet(temp, z.latitude_deg, heat) if heat > 0 else np.zeros_like(temp)
+    evap = np.maximum(0.0, z.evap12[np.newaxis, :] + (pet_year - pet_norm) / 0.75)
+    # as the model's first year: the offset shifts temperature, evaporation follows the anomaly
+    return temp + offset_c, rain, evap, weights

@@ -45,7 +45,7 @@ doi:10.1007/s10533-007-9140-0
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,6 +68,7 @@ __all__ = [
     "K_RPM",
     "POOLS",
     "RothCResult",
+    "Weather",
     "co2_ratio",
     "equilibrium",
     "falloon_iom",
@@ -422,6 +423,7 @@ def run(
     biochar: ArrayLike | None = None,
     biochar_c: ArrayLike | None = None,
     saturation: Saturation | None = None,
+    sat_ref: ArrayLike | None = None,
     record: bool = False,
 ) -> RothCResult:
     """Run RothC-26.3 for ``M`` consecutive months on ``N`` farms at once.
@@ -464,6 +466,11 @@ def run(
         Optional :class:`abm.soil.saturation.Saturation`: the stabilised fraction ``1/(x+1)``
         is scaled by ``max(0, 1 − C_MA/C_sat)``, ``C_MA = BIO + HUM + IOM`` at the start of
         the month; the unstabilised remainder is CO2. See :mod:`abm.soil.saturation`.
+    sat_ref
+        Optional ``(N,)`` row index: with ``saturation``, row ``i`` takes its deficit and its
+        remaining capacity from row ``sat_ref[i]`` (default: its own). Tracer rows that follow
+        a part of a farm's carbon point to the farm's row, so the part is stabilised with the
+        farm's efficiency and the tracer stays an exact share of the farm's stock.
     record
         Keep ``(M, N)`` monthly arrays in ``RothCResult.monthly``.
 
@@ -530,6 +537,9 @@ def run(
         bc_in = _monthly(biochar_c, n, m, "biochar_c", per_farm_1d=False).astype(float, copy=False)
         _check_nonneg(bc_in, "biochar_c")
     cap = None if saturation is None else _per_farm(saturation.capacity, n, "saturation.capacity")
+    ref = None if sat_ref is None else np.asarray(sat_ref, dtype=np.int64)
+    if ref is not None and (ref.shape != (n,) or (n and (ref.min() < 0 or ref.max() >= n))):
+        raise ValueError(f"sat_ref: expected {n} row indices in [0, {n})")
     # A deficit below SMDmax cannot arise in RothC; raising it to SMDmax lets the month use
     # one arithmetic threshold for covered and bare soil (identical results otherwise).
     np.maximum(smd_a, soil.smd_max, out=smd_a)
@@ -628,8 +638,11 @@ def run(
             co2 += tmp
         else:
             c_ma0 = lost[2] + lost[3] + bio + hum + iom_a  # BIO + HUM + IOM at the start
+            c_ma = bio + hum + iom_a
+            if ref is not None:
+                c_ma0, c_ma = c_ma0[ref], c_ma[ref]
             s = np.maximum(0.0, 1.0 - c_ma0 / cap)
-            room = np.maximum(0.0, cap - (bio + hum + iom_a))
+            room = np.maximum(0.0, cap - c_ma)
             formed = np.minimum(s * d_tot * soil.frac_stab, room)
             bio += formed * BIO_SHARE
             hum += formed * HUM_SHARE
@@ -664,7 +677,10 @@ def run(
                 # particulate (RPM), so the cap holds and no C is lost (judgement, see
                 # abm.soil.saturation).
                 f_hum = FYM_SPLIT[2] * f
-                to_hum = np.minimum(f_hum, np.maximum(0.0, cap - (bio + hum + iom_a)))
+                c_ma = bio + hum + iom_a
+                to_hum = np.minimum(
+                    f_hum, np.maximum(0.0, cap - (c_ma if ref is None else c_ma[ref]))
+                )
                 hum += to_hum
                 rpm += f_hum - to_hum
         if bc_in is not None:
@@ -877,6 +893,41 @@ def _prepare(y: _Year) -> _Affine:
     return _Affine(rate, smd[:, -1].copy(), up, uf, a_mat, u_p, u_f)
 
 
+@dataclass(frozen=True)
+class Weather:
+    """Weather years with probabilities, for the equilibrium under a variable climate.
+
+    ``temp``, ``rain``, ``evap``: ``(K, 12)`` or ``(K, N, 12)`` monthly temperature (°C),
+    rainfall (mm, incl. any irrigation) and open-pan evaporation (mm) of ``K`` years;
+    ``weights``: ``(K,)`` probabilities summing to 1 (e.g. a quadrature of the inter-annual
+    noise, :func:`abm.soil.climate.weather_quadrature`).
+    """
+
+    temp: FloatArray
+    rain: FloatArray
+    evap: FloatArray
+    weights: FloatArray
+
+
+def _mean_affine(aff: _Affine, y: _Year, w: Weather) -> _Affine:
+    """``aff`` with its annual map replaced by the weighted mean over the weather years."""
+    a_mat = np.zeros_like(aff.a_mat)
+    u_p = np.zeros_like(aff.u_p)
+    u_f = np.zeros_like(aff.u_f)
+    for k, wk in enumerate(np.asarray(w.weights, dtype=float)):
+        yk = replace(
+            y,
+            temp=np.ascontiguousarray(np.broadcast_to(w.temp[k], (y.n, 12)), dtype=float),
+            rain=np.ascontiguousarray(np.broadcast_to(w.rain[k], (y.n, 12)), dtype=float),
+            evap=np.ascontiguousarray(np.broadcast_to(w.evap[k], (y.n, 12)), dtype=float),
+        )
+        ak = _prepare(yk)
+        a_mat += wk * ak.a_mat
+        u_p += wk * ak.u_p
+        u_f += wk * ak.u_f
+    return replace(aff, a_mat=a_mat, u_p=u_p, u_f=u_f)
+
+
 def _solve_fixed_point(a_mat: FloatArray, *us: FloatArray) -> list[FloatArray]:
     """Solve ``(I − A)·P = u`` per farm for each right-hand side."""
     lhs = np.eye(4)[np.newaxis] - a_mat
@@ -1027,6 +1078,7 @@ def equilibrium(
     *,
     rate_mod: ArrayLike | None = None,
     saturation: Saturation | None = None,
+    weather: Weather | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Exact spin-up: the periodic equilibrium of the average year, at the end of December.
 
@@ -1056,6 +1108,12 @@ def equilibrium(
         Optional multiplier on every decay rate: scalar, ``(N,)`` or ``(N, 12)``.
     saturation
         Optional :class:`abm.soil.saturation.Saturation`.
+    weather
+        Optional :class:`Weather`: the fixed point is then that of the probability-weighted
+        mean of the annual maps of the weather years it holds — the mean state of a soil under
+        a stationary, year-to-year variable climate (exact in expectation: each year's map is
+        independent of the state it acts on). Not combined with ``saturation`` (which then
+        uses the normals ``temp12``/``rain12``/``evap12``).
 
     Returns
     -------
@@ -1067,6 +1125,8 @@ def equilibrium(
         iom, clay, depth_cm, temp12, rain12, evap12, plant_c12, fym12, covered12, dpm_rpm, rate_mod
     )
     aff = _prepare(y)
+    if weather is not None and saturation is None:
+        aff = _mean_affine(aff, y, weather)
     (pools,) = _solve_fixed_point(aff.a_mat, aff.u_p + aff.u_f)
     if saturation is not None:
         eq_p, eq_f = _solve_fixed_point(aff.a_mat, aff.u_p, aff.u_f)
@@ -1089,6 +1149,8 @@ def inputs_for_stock(
     *,
     rate_mod: ArrayLike | None = None,
     saturation: Saturation | None = None,
+    weather: Weather | None = None,
+    min_scale: ArrayLike | None = None,
 ) -> FloatArray:
     """Inverse mode: the plant-input multiplier that makes the equilibrium SOC equal a target.
 
@@ -1104,7 +1166,13 @@ def inputs_for_stock(
     soc_target
         Measured total SOC of the layer incl. IOM (t C/ha), scalar or ``(N,)``.
     iom, clay, depth_cm, temp12, rain12, evap12, fym12, covered12, dpm_rpm, rate_mod, saturation
+    weather
         As in :func:`equilibrium`.
+    min_scale
+        Optional lower bound on the scale, scalar or ``(N,)``: a target that needs less plant
+        input (or is unreachable because the manure alone sustains more) is replaced by the
+        equilibrium at ``min_scale`` instead of raising; the caller reads the stock it gets
+        from :func:`equilibrium`.
     plant_c12_ref
         Reference monthly plant input pattern (t C/ha/month), ``(12,)`` or ``(N, 12)``.
 
@@ -1136,6 +1204,8 @@ def inputs_for_stock(
     )
     target = np.array(_per_farm(target_raw, y.n, "soc_target"), dtype=float)
     aff = _prepare(y)
+    if weather is not None and saturation is None:
+        aff = _mean_affine(aff, y, weather)
     eq_p, eq_f = _solve_fixed_point(aff.a_mat, aff.u_p, aff.u_f)
     per_unit = eq_p.sum(axis=1)
     if saturation is None:
@@ -1143,6 +1213,9 @@ def inputs_for_stock(
     else:
         zero = np.zeros(y.n)
         base = y.iom + _sat_solve(y, aff, saturation, zero, eq_p, eq_f).sum(axis=1)
+    if min_scale is not None:
+        floor = base + np.asarray(min_scale, dtype=float) * per_unit
+        target = np.where(np.isfinite(target) & (per_unit > 0), np.maximum(target, floor), target)
     bad = ~np.isfinite(target) | (target <= base) | (per_unit <= 0)
     if np.any(bad):
         idx = np.flatnonzero(bad)
