@@ -188,7 +188,8 @@ def build_farms(
             if spec.zones is None
             else np.isin(zone, [i for i, z in enumerate(names) if z in spec.zones])
         )
-        eligible[:, k] = ok_sys & ok_zone
+        feasible = rng.random(n) < params.landscape.feasible_share.get(pid, 1.0)
+        eligible[:, k] = ok_sys & ok_zone & feasible
     init_share = np.array([getattr(params.practices, p).initial_share for p in PRACTICE_IDS])
     adopted = eligible & (rng.random((n, n_p)) < init_share[None, :])
     years = np.where(adopted, rng.integers(1, 11, (n, n_p)), 0).astype(float)

@@ -172,7 +172,7 @@ class SoilCarbonModel(mesa.Model):
         )
         self.soc_start = f.soc()
         self.stock0 = float((self.soc_start * f.area).sum())
-        self.storage0 = float((self.storage_per_ha() * f.area).sum())
+        self.storage_start = self.storage_per_ha()
         self.stock_history = [self.stock0]
         self.soc_history = [self.soc_start]
         self.stock_prev = self.stock0
@@ -328,6 +328,7 @@ class SoilCarbonModel(mesa.Model):
         for ngo in self.ngos:
             ngo.step()
         self.decide_farmers()
+        self._apply_potential()
         public = sum(g.settle() for g in self.governments)
         for business in self.businesses:
             business.settle()
@@ -396,6 +397,22 @@ class SoilCarbonModel(mesa.Model):
         f.abandoned = (f.abandoned | d.drop.any(axis=1)) & ~d.adopt.any(axis=1)
         self.events = {"adoptions": int(d.adopt.sum()), "disadoptions": int(d.drop.sum())}
 
+    def _apply_potential(self) -> None:
+        """``potential.enabled``: from the policy start every eligible farm uses every practice.
+
+        Overrides this year's decisions (the technical potential has no behaviour); the farms'
+        years of use and knowledge follow as for any user.
+        """
+        pot = self.params.potential
+        if not pot.enabled or self.year < self.params.policy.start_year:
+            return
+        f = self.farms
+        chosen = np.array([pid in pot.practices for pid in PRACTICE_IDS])
+        forced = f.eligible & chosen[None, :] & ~f.adopted
+        f.adopted = f.adopted | forced
+        f.years = np.where(forced, 1.0, f.years)
+        f.abandoned[:] = False
+
     def practice_use(self) -> np.ndarray:
         """(N, P) share of each farm's area under each practice (0–1)."""
         out: np.ndarray = self.farms.adopted.astype(float)
@@ -409,6 +426,20 @@ class SoilCarbonModel(mesa.Model):
         """
         f = self.farms
         out: np.ndarray = f.tracer.sum(axis=1) + f.biochar - f.tracer_out.sum(axis=1)
+        return out
+
+    def storage_since_start(self) -> np.ndarray:
+        """(N,) storage gained since the start, t C/ha (the split of each farm's change).
+
+        Without saturation RothC is linear and the tracers are exact. With saturation the
+        tracers follow the farm's deficit but not its remaining capacity, so each farm's storage
+        is bounded by its own change since the start (same sign, not larger).
+        """
+        st = self.storage_per_ha() - self.storage_start
+        if self.saturation is None:
+            return st
+        change = self.farms.soc() - self.soc_start
+        out: np.ndarray = np.clip(st, np.minimum(change, 0.0), np.maximum(change, 0.0))
         return out
 
     def soil_update(self) -> None:
@@ -553,7 +584,7 @@ class SoilCarbonModel(mesa.Model):
         stock = float((soc * area).sum())
         any_used = f.adopted.any(axis=1)
         years_run = self.year - self.params.start_year + 1
-        storage_t = float((self.storage_per_ha() * area).sum()) - self.storage0
+        storage_t = float((self.storage_since_start() * area).sum())
         biochar_t = float((f.biochar * area).sum())
         # the 4 permille indicators read a multi-year change: annualised over the last
         # WINDOW_YR years (fewer at the start), per farm and for the landscape

@@ -155,3 +155,29 @@ class Accounting(_Section):
         le=100.0,
         sens=(0.5, 5.0),
     )
+
+
+class Potential(_Section):
+    """The technical potential: every eligible farm uses every listed practice (no behaviour)."""
+
+    enabled: bool = P(
+        False,
+        "-",
+        "scenario choice: from policy.start_year every eligible farm uses every practice of "
+        "`practices` on its whole area, whatever it would decide (the model's upper bound, "
+        "as INRAE's technical potential, Pellerin et al. 2019)",
+    )
+    practices: list[str] = P(
+        [
+            "cover_crops",
+            "conservation_agriculture",
+            "agroforestry",
+            "organic_fertilisation",
+            "integrated_soil_fertility",
+            "improved_grazing",
+            "water_management",
+        ],
+        "practice ids",
+        "scenario choice: the practices that act on the farm's own carbon; biochar (carbon made "
+        "elsewhere) is left out, as in Pellerin et al. 2019",
+    )

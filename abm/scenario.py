@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from abm.errors import UserInputError
-from abm.params_carbon import Accounting, Biomass, Manure
+from abm.params_carbon import Accounting, Biomass, Manure, Potential
 from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
 from abm.schema_base import P, _Section
 
@@ -63,6 +63,14 @@ class Landscape(_Section):
     farm_area_log_sd: float = P(
         0.9, "ln(ha)", "judgement: lognormal spread of farm sizes", ge=0.0, le=3.0, sens=(0.5, 1.3)
     )
+    feasible_share: dict[str, float] = P(
+        {"agroforestry": 0.2},
+        "share of farms",
+        "judgement (agroforestry 0.05-0.5): share of the farms of a practice's systems and zones "
+        "where it is feasible at all (field size, tenure, machinery); drawn once per farm. "
+        "Practices not listed are feasible everywhere they apply",
+        desc="Feasible share of farms per practice id (others: 1).",
+    )
 
     @model_validator(mode="after")
     def _check_shares(self) -> Landscape:
@@ -77,6 +85,11 @@ class Landscape(_Section):
                 raise ValueError(f"{name}: shares must be finite and >= 0")
             if sum(shares.values()) <= 0:
                 raise ValueError(f"{name}: at least one share must be > 0")
+        bad = sorted(set(self.feasible_share) - set(PRACTICE_IDS))
+        if bad:
+            raise ValueError(f"feasible_share: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}")
+        if any(not 0.0 <= v <= 1.0 for v in self.feasible_share.values()):
+            raise ValueError("feasible_share: shares must be within [0, 1]")
         return self
 
 
@@ -567,6 +580,7 @@ class Params(_Section):
     biomass: Biomass = Field(default_factory=Biomass)
     manure: Manure = Field(default_factory=Manure)
     accounting: Accounting = Field(default_factory=Accounting)
+    potential: Potential = Field(default_factory=Potential)
 
     @model_validator(mode="after")
     def _years(self) -> Params:
@@ -574,11 +588,13 @@ class Params(_Section):
             raise ValueError(
                 f"end_year ({self.end_year}) must be >= start_year ({self.start_year})"
             )
-        bad = sorted(set(self.market.premium_practices) - set(PRACTICE_IDS))
-        if bad:
-            raise ValueError(
-                f"market.premium_practices: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}"
-            )
+        for name, items in (
+            ("market.premium_practices", self.market.premium_practices),
+            ("potential.practices", self.potential.practices),
+        ):
+            bad = sorted(set(items) - set(PRACTICE_IDS))
+            if bad:
+                raise ValueError(f"{name}: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}")
         return self
 
 
@@ -707,7 +723,12 @@ def flatten(params: BaseModel | Mapping[str, Any], prefix: str = "") -> dict[str
     return out
 
 
-_DICT_LEAVES = {"landscape.zone_shares", "landscape.system_shares", "policy.subsidy_by_practice"}
+_DICT_LEAVES = {
+    "landscape.zone_shares",
+    "landscape.system_shares",
+    "landscape.feasible_share",
+    "policy.subsidy_by_practice",
+}
 
 
 def _is_leaf_dict(path: str) -> bool:
