@@ -86,10 +86,16 @@ METRICS = (
     Metric("adoption_share_2030", "Adoption 2030", "% of area", 100.0, 1),
     Metric("adoption_share_2050", "Adoption 2050", "% of area", 100.0, 1),
     Metric("soc_change_permille_mean", "SOC change, mean", "‰/yr", 1.0, 2),
+    Metric("soc_change_permille_policy", "SOC change since the policy start", "‰/yr", 1.0, 2),
     Metric("share_farms_4p1000_2030", "Farms at ≥ 4 ‰, 2030", "% of farms", 100.0, 1),
     Metric("share_farms_4p1000_2050", "Farms at ≥ 4 ‰, 2050", "% of farms", 100.0, 1),
     Metric("sequestration_tco2e_cum_2050", "CO2e sequestered, cum. 2050", "kt CO2e", 1e-3, 1),
-    Metric("storage_tco2e_cum_2050", "CO2e stored, cum. 2050", "kt CO2e", 1e-3, 1),
+    Metric("storage_tco2e_cum_2050", "CO2e stored (C brought in), cum. 2050", "kt CO2e", 1e-3, 1),
+    Metric("n2o_tco2e_cum_2050", "N2O of the added N, cum. 2050", "kt CO2e", 1e-3, 1),
+    Metric("net_ghg_tco2e_2050", "Net GHG (seq. − N2O − other), cum. 2050", "kt CO2e", 1e-3, 1),
+    Metric("leakage_tco2e_cum_2050", "Leakage (output produced elsewhere)", "kt CO2e", 1e-3, 1),
+    Metric("production_index_2050", "Production 2050 vs start", "%", 100.0, 1),
+    Metric("awc_mm_mean_2050", "Available water change 2050", "mm", 1.0, 2),
     Metric("public_spend_eur_total", "Public spend, total", "M€", 1e-6, 2),
     Metric("public_cost_eur_per_tco2e", "Public cost per t sequestered", "€/t CO2e", 1.0, 0),
     Metric("premiums_eur_total", "Market premiums, total", "M€", 1e-6, 2),
@@ -444,20 +450,23 @@ def fig_soc(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
 
 
 def fig_4p1000(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
-    """The 4 ‰ indicator (yearly relative SOC change) against its target, and farms at ≥ 4 ‰."""
-    if "soc_change_permille" not in data.ts_columns:
+    """The 4 ‰ indicator (5-yr annualised SOC change) against its target, and farms at ≥ 4 ‰."""
+    col = "soc_change_permille_5yr"
+    if col not in data.ts_columns:
+        col = "soc_change_permille"  # results written before the multi-year indicator
+    if col not in data.ts_columns:
         return None
     has_share = "share_farms_4p1000" in data.ts_columns
     fig = _figure(11.0, 4.4, ncols=2 if has_share else 1)
     ax = fig.axes[0]
-    stats = timeseries_stats(data, "soc_change_permille")
+    stats = timeseries_stats(data, col)
     first = int(stats["year"].min())
-    stats = stats[stats["year"] > first]  # no change can be measured in the first year
+    stats = stats[stats["year"] > first]  # the first year has no multi-year window
     _band_plot(ax, stats, data.scenarios, colors)
     ax.axhline(TARGET_PERMILLE, color="#c00000", ls="--", lw=1.4, label="4 ‰ target")
     ax.axhline(0, color="#888888", lw=0.8)
     ax.set_xlabel("year")
-    ax.set_ylabel("SOC stock change (‰ per year)")
+    ax.set_ylabel("SOC stock change (‰ per year, last 5 years)")
     ax.set_title("Regional SOC change vs the 4 per 1000 target", fontsize=10)
     _style(ax)
     if has_share:
@@ -467,23 +476,27 @@ def fig_4p1000(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
         _band_plot(ax2, s2, data.scenarios, colors, label=False)
         ax2.set_ylim(bottom=0)
         ax2.set_xlabel("year")
-        ax2.set_ylabel("farms with own SOC change ≥ 4 ‰ (%)")
-        ax2.set_title("Farms reaching 4 ‰ in the year", fontsize=10)
+        ax2.set_ylabel("farms with own SOC change ≥ 4 ‰/yr over 5 yr (%)")
+        ax2.set_title("Farms reaching 4 ‰ (5-year window)", fontsize=10)
         _style(ax2)
     _legend(fig, ax, _band_note(data))
     return _save(fig, out / "four_per_1000.png")
 
 
 def fig_carbon(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
-    """Cumulative CO2e sequestered (new removals) vs stored (stock change, incl. imported C)."""
-    cols = ("sequestration_tco2e_cum", "storage_tco2e_cum")
+    """Side by side: CO2e sequestered, stored (C brought in), N2O, and the net balance."""
+    cols = ("sequestration_tco2e_cum", "storage_tco2e_cum", "n2o_tco2e_cum", "net_ghg_tco2e_cum")
     if not all(c in data.ts_columns for c in cols):
-        return None
-    fig = _figure(11.0, 4.4, ncols=2, sharey=True)
+        cols = cols[:2]
+        if not all(c in data.ts_columns for c in cols):
+            return None
+    fig = _figure(5.5 * len(cols), 4.4, ncols=len(cols), sharey=True)
     titles = (
-        "CO2e sequestered (removed from the air)",
-        "CO2e stored (SOC stock change, incl. imported C)",
-    )
+        "sequestered (removed from the air)",
+        "stored: carbon brought onto farms",
+        "N2O of the N practices add",
+        "net GHG = sequestered − N2O − other",
+    )[: len(cols)]
     for ax, col, title in zip(fig.axes, cols, titles, strict=True):
         stats = timeseries_stats(data, f"{col} / 1000")
         _band_plot(ax, stats, data.scenarios, colors, label=ax is fig.axes[0])
