@@ -41,6 +41,7 @@ any completion order gives the same tables.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import importlib
@@ -80,6 +81,9 @@ DIST_KEYS = frozenset(
 )
 SAMPLED_METHODS = ("lhs", "sobol", "morris", "fast")
 MODEL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+#: Models that ship with this package and run without ``--allow-plugin``: the model itself and
+#: the toy stand-in of the tests and benchmarks (:mod:`abm.batch.toy`).
+TRUSTED_MODELS = frozenset({ABM_MODEL, "abm.batch.toy:model"})
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -520,6 +524,12 @@ class Study:
         return json.loads(json.dumps(spec, default=str))
 
 
+def _point_text(point: Mapping[str, Any], limit: int = 3) -> str:
+    items = [f"{k}={v!r}" for k, v in point.items()]
+    more = f", ... {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
 def _native(point: Mapping[Any, Any]) -> dict[str, Any]:
     out = {}
     for key, value in point.items():
@@ -551,25 +561,83 @@ def parse_study(data: Mapping[str, Any], source: str) -> StudySpec:
         raise UserInputError(format_validation_error(exc), source=source) from None
 
 
-def load_study(path: Path | str) -> Study:
+def load_study(path: Path | str, *, allow_plugin: bool = False, verify_model: bool = True) -> Study:
     """Read, validate and plan a study file; nothing runs and nothing is written.
+
+    Parameters
+    ----------
+    path
+        The study file.
+    allow_plugin
+        The user's consent, given on the command line (``--allow-plugin``), to run the
+        plug-in model the file names (``model = "package.module:function"``). A data file
+        alone never runs code: without consent such a study is refused, and nothing is
+        imported.
+    verify_model
+        Import a consented plug-in and check its signature here (after every other check).
+        :func:`abm.batch.runner.run_batch` passes ``False`` and calls :func:`verify_plugin`
+        itself once the results folder is checked too.
 
     Raises
     ------
     UserInputError
         Naming the file and the key, for anything wrong in the file.
     """
-    from abm.batch.designs import sample_design
-
     path = Path(path)
     source = str(path)
     spec = parse_study(read_toml(path), source)
     model = _model_ref(spec, source)
     folder = path.resolve().parent
     sys_path: tuple[str, ...] = ()
-    if model != ABM_MODEL:
+    if model not in TRUSTED_MODELS:
         sys_path = tuple(dict.fromkeys([str(folder), str(Path.cwd().resolve())]))
-        _import_model(model, sys_path, source)
+    _check_levers(spec, source)
+    if model == ABM_MODEL:
+        checker = _AbmChecker(spec, folder, source)
+        scenarios = checker.scenarios()
+        int_paths = checker.int_paths()
+    else:
+        scenarios = _custom_scenarios(spec, source)
+        int_paths = set()
+    design = _sample(spec, folder, int_paths, source)
+    if model == ABM_MODEL:
+        checker.check_design(design, scenarios)
+        columns = checker.columns(scenarios, design)
+        resolved = checker.resolved
+    else:
+        columns = _custom_columns(spec, design)
+        resolved = {}
+    check_consent(model, allow_plugin, source)
+    if verify_model:
+        verify_plugin(model, sys_path, source)
+    return Study(
+        path=path,
+        spec=spec,
+        model=model,
+        scenarios=scenarios,
+        design=design,
+        seeds=replicate_seeds(spec.experiment.seed, spec.experiment.replicates),
+        columns=columns,
+        sys_path=sys_path,
+        resolved=resolved,
+    )
+
+
+def _sample(spec: StudySpec, folder: Path, int_paths: set[str], source: str) -> pd.DataFrame:
+    from abm.batch.designs import sample_design
+
+    dseed = spec.design.seed if spec.design and spec.design.seed is not None else None
+    return sample_design(
+        spec.design,
+        seed=design_seed(spec.experiment.seed) if dseed is None else dseed,
+        base_dir=folder,
+        integer_paths=int_paths,
+        source=source,
+    )
+
+
+def _check_levers(spec: StudySpec, source: str) -> None:
+    """A path is a lever or an uncertainty, not both; ``seed`` comes from the replicates."""
     conflicts = [
         (sc.name, p)
         for sc in spec.scenarios
@@ -597,40 +665,6 @@ def load_study(path: Path | str) -> Study:
             source=source,
         )
 
-    if model == ABM_MODEL:
-        checker = _AbmChecker(spec, folder, source)
-        scenarios = checker.scenarios()
-        int_paths = checker.int_paths()
-    else:
-        scenarios = _custom_scenarios(spec, source)
-        int_paths = set()
-    dseed = spec.design.seed if spec.design and spec.design.seed is not None else None
-    design = sample_design(
-        spec.design,
-        seed=design_seed(spec.experiment.seed) if dseed is None else dseed,
-        base_dir=folder,
-        integer_paths=int_paths,
-        source=source,
-    )
-    if model == ABM_MODEL:
-        checker.check_design(design, scenarios)
-        columns = checker.columns(scenarios, design)
-        resolved = checker.resolved
-    else:
-        columns = _custom_columns(spec, design)
-        resolved = {}
-    return Study(
-        path=path,
-        spec=spec,
-        model=model,
-        scenarios=scenarios,
-        design=design,
-        seeds=replicate_seeds(spec.experiment.seed, spec.experiment.replicates),
-        columns=columns,
-        sys_path=sys_path,
-        resolved=resolved,
-    )
-
 
 def _design_paths(spec: StudySpec) -> set[str]:
     return set(spec.design.parameters) if spec.design else set()
@@ -652,7 +686,37 @@ def _model_ref(spec: StudySpec, source: str) -> str:
     return model
 
 
-def _import_model(model: str, sys_path: tuple[str, ...], source: str) -> None:
+def check_consent(model: str, allow_plugin: bool, source: str) -> None:
+    """Refuse a plug-in model without the user's consent, and any standard-library callable.
+
+    Nothing is imported: the module is judged by its name only.
+    """
+    if model in TRUSTED_MODELS:
+        return
+    module_name = model.partition(":")[0]
+    top = module_name.split(".")[0]
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names or top == "builtins":
+        raise UserInputError(
+            f"experiment.model: {model!r} is a standard-library callable, not a model; a "
+            "plug-in model is your own f(params: dict, seed: int) -> dict",
+            source=source,
+        )
+    if not allow_plugin:
+        raise UserInputError(
+            f"experiment.model: {model!r} is a plug-in model, i.e. code; a study file alone "
+            "never runs code: run it with --allow-plugin if you trust that module (README: "
+            "'Running your own model')",
+            source=source,
+        )
+
+
+def verify_plugin(model: str, sys_path: tuple[str, ...], source: str) -> None:
+    """Import a consented plug-in and check it has the form ``f(params: dict, seed: int)``.
+
+    Call only after :func:`check_consent` (the import runs the module's top-level code).
+    """
+    if model in TRUSTED_MODELS:
+        return
     for p in sys_path:
         if p not in sys.path:
             sys.path.append(p)
@@ -666,10 +730,38 @@ def _import_model(model: str, sys_path: tuple[str, ...], source: str) -> None:
             "environment",
             source=source,
         ) from None
-    if not callable(getattr(module, func_name, None)):
+    func = getattr(module, func_name, None)
+    if not callable(func):
         raise UserInputError(
             f"experiment.model: {module_name!r} has no function {func_name!r}", source=source
         )
+    _check_signature(model, func, source)
+
+
+def _check_signature(model: str, func: Any, source: str) -> None:
+    import inspect
+
+    home = str(getattr(func, "__module__", "") or "").split(".")[0]
+    if (
+        inspect.isbuiltin(func)
+        or home in sys.stdlib_module_names
+        or home in ("builtins", "_operator")
+        or not (inspect.isfunction(func) or inspect.ismethod(func))
+    ):
+        raise UserInputError(
+            f"experiment.model: {model!r} is not a Python function of your own (it is "
+            f"{type(func).__name__} from {home or 'a built-in module'}); a plug-in model is "
+            "f(params: dict, seed: int) -> dict",
+            source=source,
+        )
+    try:
+        inspect.signature(func).bind({}, 0)
+    except (TypeError, ValueError):
+        raise UserInputError(
+            f"experiment.model: {model!r} cannot be called as f(params: dict, seed: int); its "
+            f"signature is {inspect.signature(func)}",
+            source=source,
+        ) from None
 
 
 def _custom_scenarios(spec: StudySpec, source: str) -> list[ScenarioPlan]:
@@ -798,21 +890,32 @@ class _AbmChecker:
         return out
 
     def check_design(self, design: pd.DataFrame, scenarios: list[ScenarioPlan]) -> None:
-        """Every design column is a known path and its extreme (or every) value is in range."""
-        first = scenarios[0]
+        """Every design column is a known path, and every design point is valid in every
+        scenario (also combinations: ``end_year`` below ``start_year``, zone shares all 0)."""
+        from pydantic import ValidationError as PydanticError
+
         for p in design.columns:
             self.path(str(p), "design")
-            col = design[p]
-            distinct = list(dict.fromkeys(col.tolist()))
-            probes = distinct if len(distinct) <= 16 else [col.min(), col.max()]
-            for value in probes:
-                value = value.item() if isinstance(value, np.generic) else value
-                self._resolve(
-                    first.source, {**first.overrides, str(p): value}, f"design parameter {p!r}"
-                )
-        if len(design.columns):
-            point = _native(design.iloc[0].to_dict())
-            self._resolve(first.source, {**first.overrides, **point}, "design point 0")
+        if not len(design.columns):
+            return
+        points = [_native(row) for row in design.to_dict("records")]
+        for plan in scenarios:
+            base = self.sc._nest(self.resolved[plan.name])
+            for d, point in enumerate(points):
+                nested = copy.deepcopy(base)
+                for path, value in point.items():
+                    node = nested
+                    parts = path.split(".")
+                    for part in parts[:-1]:
+                        node = node.setdefault(part, {})
+                    node[parts[-1]] = value
+                try:
+                    self.sc.Params.model_validate(nested)
+                except PydanticError as exc:  # say why, with the file and the point
+                    where = f"design point {d} ({_point_text(point)}) in scenario {plan.name!r}"
+                    self._resolve(plan.source, {**plan.overrides, **point}, where)
+                    msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                    raise UserInputError(f"{where}: {msg}", source=self.source) from None
 
     def columns(
         self, scenarios: list[ScenarioPlan], design: pd.DataFrame
