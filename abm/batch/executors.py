@@ -245,7 +245,7 @@ class LocalExecutor:
                 except BrokenProcessPool:
                     suspects.appendleft(task)
                     broken = True
-            while not suspects and not exhausted and len(pending) < window and not broken:
+            while not (suspects or solo or exhausted or broken) and len(pending) < window:
                 task = next(it, _END)
                 if task is _END:
                     exhausted = True
