@@ -334,7 +334,7 @@ def test_finished_batch_leaves_no_lock(tmp_path: Path) -> None:
 
 def test_share_interval_stays_within_0_and_100_percent() -> None:
     x = np.array([100.0, 100.0, 34.6])  # three runs: the t interval reaches 200 %
-    mean, lo, hi, n = mean_ci(x)
+    mean, _, hi, _ = mean_ci(x)
     assert hi > 100  # the defect this guards against
     mean_b, lo_b, hi_b, _ = mean_ci(x, bounds=(0.0, 100.0))
     assert mean_b == pytest.approx(mean) and 0.0 < lo_b < mean_b < hi_b < 100.0
