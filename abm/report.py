@@ -901,8 +901,12 @@ def _header(data: _Data) -> list[tuple[str, str]]:
     ]
     missing = incomplete(data)
     if missing:
-        status = m.get("status", "unknown")
-        items.insert(3, ("status", f"{missing} (batch {status}; finish it with --resume)"))
+        from abm.batch.store import writer_alive
+
+        status = str(m.get("status", "unknown"))
+        if status == "running" and not writer_alive(data.root):
+            status = "stopped without finishing (killed)"
+        items.insert(3, ("status", f"{missing}; batch {status}; complete it with --resume"))
     if "replicate" in runs.columns:
         planned = m.get("replicates")
         seen = str(runs["replicate"].nunique())

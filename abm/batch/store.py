@@ -207,6 +207,30 @@ def check_writable(folder: Path, *, option: str = "--out", source: str = "comman
         ) from None
 
 
+def writer_alive(results_dir: Path) -> bool:
+    """Whether a batch is writing into ``results_dir`` now (it holds the folder's lock).
+
+    A manifest that says ``running`` while no process holds the lock is a batch that was
+    killed (``kill -9``, a lost node) and can be completed with ``--resume``.
+    """
+    path = Path(results_dir) / LOCK
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock to ask
+        return path.exists()
+    try:
+        fh = path.open("r")
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        fh.close()
+    return False
+
+
 def write_part(folder: Path, run_id: str, table: pa.Table) -> None:
     """Write one part file atomically: ``folder/<run_id>.parquet``."""
     import pyarrow.parquet as pq

@@ -208,7 +208,7 @@ def test_local_dask_cluster_listens_on_loopback_only() -> None:
 CRASH_STUDY = """
 [experiment]
 name = "crash"
-replicates = 6
+replicates = 3
 model = "abm.batch.toy:model"
 [base]
 n_farms = 20
@@ -226,8 +226,8 @@ def test_a_run_that_kills_its_worker_fails_alone(tmp_path: Path) -> None:
     study = write(tmp_path / "s.toml", CRASH_STUDY.format(crash="true"))
     s = run_batch(study, workers=2, out=tmp_path / "out", quiet=True)
     runs, failures = read_table(s.out_dir, "runs"), read_table(s.out_dir, "failures")
-    assert sorted(runs["scenario"]) == ["ok"] * 6  # every innocent run finished
-    assert sorted(failures["scenario"]) == ["crash"] * 6
+    assert sorted(runs["scenario"]) == ["ok"] * 3  # every innocent run finished
+    assert sorted(failures["scenario"]) == ["crash"] * 3
     assert set(failures["error_type"]) == {"WorkerDied"}
     assert failures["error_message"].str.contains("killed its worker process twice").all()
     # The innocent runs' results do not depend on having been rerun.
@@ -359,3 +359,19 @@ def test_bounded_interval_is_the_t_interval_for_many_runs_and_a_point_on_a_bound
         np.array([1.0, 0.5]), np.array([3.0, 0.0]), np.array([3, 3]), bounds=(0.0, None)
     )
     assert lo[0] > 0 and lo[1] == hi[1] == 0.5  # log scale keeps a total above 0
+
+
+def test_report_tells_a_killed_batch_from_a_running_one(tmp_path: Path) -> None:
+    from abm.batch.store import ResultStore, writer_alive
+
+    s = run_batch(toy_study(tmp_path, replicates=2, points=1), workers=0, out=tmp_path / "o")
+    manifest = json.loads((s.out_dir / "manifest.json").read_text())
+    manifest.update(status="running", counts={"planned": 9, "done": 4, "failed": 2})
+    (s.out_dir / "manifest.json").write_text(json.dumps(manifest))  # as after kill -9
+    (s.out_dir / LOCK).write_text("12345\n")  # a stale lock nobody holds
+    assert not writer_alive(s.out_dir)
+    with ResultStore(s.out_dir):
+        assert writer_alive(s.out_dir)
+    build_report(s.out_dir)
+    text = (s.out_dir / "report" / "report.md").read_text()
+    assert "incomplete: 4 of 9 runs; batch stopped without finishing (killed)" in text
