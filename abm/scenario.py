@@ -61,11 +61,11 @@ class _Section(BaseModel):
         """``true``/``false`` is not a number (pydantic's lax mode would read it as 1/0)."""
         if isinstance(data, dict):
             for key, value in data.items():
-                field = cls.model_fields.get(key)
-                numeric = field is not None and field.annotation in (int, float, int | None)
-                numeric = numeric or (field is not None and field.annotation == float | None)
-                if numeric and isinstance(value, bool):
-                    raise ValueError(f"{key}: a number is needed, got {str(value).lower()}")
+                if value is True or value is False:  # fast path: most values are not booleans
+                    field = cls.__pydantic_fields__.get(key)
+                    kind = field.annotation if field is not None else None
+                    if kind in (int, float) or kind in (int | None, float | None):
+                        raise ValueError(f"{key}: a number is needed, got {str(value).lower()}")
         return data
 
 

@@ -41,7 +41,6 @@ any completion order gives the same tables.
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import importlib
@@ -902,12 +901,13 @@ class _AbmChecker:
         for plan in scenarios:
             base = self.sc._nest(self.resolved[plan.name])
             for d, point in enumerate(points):
-                nested = copy.deepcopy(base)
-                for path, value in point.items():
+                nested = dict(base)
+                for path, value in point.items():  # copy on write: only the touched tables
                     node = nested
                     parts = path.split(".")
                     for part in parts[:-1]:
-                        node = node.setdefault(part, {})
+                        node[part] = dict(node.get(part) or {})
+                        node = node[part]
                     node[parts[-1]] = value
                 try:
                     self.sc.Params.model_validate(nested)
