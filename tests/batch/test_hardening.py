@@ -375,3 +375,42 @@ def test_report_tells_a_killed_batch_from_a_running_one(tmp_path: Path) -> None:
     build_report(s.out_dir)
     text = (s.out_dir / "report" / "report.md").read_text()
     assert "incomplete: 4 of 9 runs; batch stopped without finishing (killed)" in text
+
+
+def test_killing_one_of_two_workers_costs_no_run(tmp_path: Path) -> None:
+    """The issue's reproduction: ``kill -9`` of one worker in the middle of a batch."""
+    psutil = pytest.importorskip("psutil")
+    study = toy_study(tmp_path, replicates=4, points=1, sleep=0.3)  # 12 runs, 4 always fail
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "abm.cli", "batch", str(study), "--workers", "2"]
+    proc = subprocess.Popen([*cmd, "--out", str(out)], env=env, cwd=tmp_path, text=True)
+    deadline = time.monotonic() + 60
+    victim = None
+    while time.monotonic() < deadline and victim is None:
+        done = list((out / "runs.parquet").glob("*.parquet")) if out.exists() else []
+        workers = [
+            p
+            for p in psutil.Process(proc.pid).children(recursive=True)
+            if "spawn_main" in " ".join(p.cmdline())  # pool workers, not the resource tracker
+        ]
+        if len(done) >= 1 and len(workers) >= 2:
+            victim = workers[-1]
+        time.sleep(0.05)
+    assert victim is not None, "the batch never got going"
+    victim.kill()
+    assert proc.wait(timeout=120) == 0
+    failures = read_table(out, "failures")
+    assert set(failures["scenario"]) == {"broken"}  # only the runs that always fail
+    assert len(read_table(out, "runs")) == 8
+
+
+def test_dask_a_run_that_kills_its_worker_fails_and_the_others_finish(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    text = CRASH_STUDY.format(crash="true").replace("replicates = 3", "replicates = 2")
+    study = write(tmp_path / "s.toml", text)
+    s = run_batch(study, scheduler="local", out=tmp_path / "out", quiet=True)
+    runs, failures = read_table(s.out_dir, "runs"), read_table(s.out_dir, "failures")
+    assert sorted(runs["scenario"]) == ["ok"] * 2
+    assert sorted(failures["scenario"]) == ["crash"] * 2
+    assert set(failures["error_type"]) == {"WorkerDied"}
