@@ -71,7 +71,14 @@ def connect(results_dir: Path) -> duckdb.DuckDBPyConnection:
                     f"{_first_line(exc)}",
                     source=str(root),
                 ) from None
-        con.execute("SET allowed_paths = ?", [files])
+        try:
+            con.execute("SET allowed_paths = ?", [files])
+        except duckdb.Error:  # pragma: no cover - DuckDB < 1.1 has no allowed_paths
+            raise UserInputError(
+                f"abm query needs DuckDB >= 1.1 to read the tables with file access closed "
+                f"(this is {duckdb.__version__}); pip install -U duckdb",
+                source="command line",
+            ) from None
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except BaseException:
