@@ -16,9 +16,14 @@ back as an exception here is infrastructure: a dead worker process, a lost Dask 
   fresh interpreter per worker (about a second of imports), is paid once per worker, not per
   run. Workers get one native thread each (``OMP_NUM_THREADS=1`` & co., set before numpy is
   imported) so N workers use N cores. A worker that dies (segfault, out of memory) breaks the
-  pool: its in-flight tasks come back as exceptions and a fresh pool takes the remaining ones.
+  pool and every run in flight with it; those runs are rerun on a fresh pool one at a time,
+  alone, so innocent runs finish and a run that kills its worker again is recorded as failed
+  (:class:`WorkerDied`).
 * :class:`DaskExecutor`: ``distributed.Client`` on a running scheduler (``tcp://host:8786``)
-  or on a ``LocalCluster`` (``"local"``), tasks via ``client.submit`` / ``as_completed``.
+  or on a ``LocalCluster`` (``"local"``), tasks via ``client.submit`` / ``as_completed``. The
+  local cluster and its dashboard listen on 127.0.0.1 only, and a run whose worker dies twice
+  is recorded as failed (``allowed-failures = 1``; the nanny restarts the worker); the other
+  runs are rescheduled by Dask.
 
 Running on a cluster
 --------------------

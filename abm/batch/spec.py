@@ -14,6 +14,16 @@ Keys (beyond DESIGN.md §7a)
 also be given as ``[sensitivity].model``), ``save_timeseries`` and ``save_ledger`` (default
 true; turn off for very large batches that only need KPIs).
 
+Plug-in models
+--------------
+``model = "package.module:function"`` names code, and a study file is data: such a study runs
+only with the user's consent on the command line (``abm batch --allow-plugin``,
+``load_study(..., allow_plugin=True)``), standard-library and built-in callables are refused by
+name, and the module is imported only after every other check has passed
+(:func:`check_consent`, then :func:`verify_plugin`, which checks the form
+``f(params: dict, seed: int)``). The models shipped with the package (:data:`TRUSTED_MODELS`)
+need no consent.
+
 ``[base]`` and a scenario's ``set``: parameter paths → values; dotted keys may be written
 quoted (``"policy.subsidy_eur_per_ha" = 100``) or as TOML tables (``[base.policy]``).
 
