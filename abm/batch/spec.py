@@ -20,9 +20,7 @@ Plug-in models
 only with the user's consent on the command line (``abm batch --allow-plugin``,
 ``load_study(..., allow_plugin=True)``), standard-library and built-in callables are refused by
 name, and the module is imported only after every other check has passed
-(:func:`check_consent`, then :func:`verify_plugin`, which checks the form
-``f(params: dict, seed: int)``). The models shipped with the package (:data:`TRUSTED_MODELS`)
-need no consent.
+(:mod:`abm.batch.plugins`).
 
 ``[base]`` and a scenario's ``set``: parameter paths → values; dotted keys may be written
 quoted (``"policy.subsidy_eur_per_ha" = 100``) or as TOML tables (``[base.policy]``).
@@ -53,11 +51,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import importlib
 import json
 import math
 import re
-import sys
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -77,6 +73,7 @@ from pydantic import (
     model_validator,
 )
 
+from abm.batch.plugins import TRUSTED_MODELS, check_consent, verify_plugin
 from abm.batch.worker import ABM_MODEL, Task
 from abm.errors import UserInputError
 
@@ -90,9 +87,6 @@ DIST_KEYS = frozenset(
 )
 SAMPLED_METHODS = ("lhs", "sobol", "morris", "fast")
 MODEL_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-#: Models that ship with this package and run without ``--allow-plugin``: the model itself and
-#: the toy stand-in of the tests and benchmarks (:mod:`abm.batch.toy`).
-TRUSTED_MODELS = frozenset({ABM_MODEL, "abm.batch.toy:model"})
 
 
 # -- schema ------------------------------------------------------------------------------------
@@ -693,84 +687,6 @@ def _model_ref(spec: StudySpec, source: str) -> str:
             f"experiment.model: {model!r} is not 'abm' or 'package.module:function'", source=source
         )
     return model
-
-
-def check_consent(model: str, allow_plugin: bool, source: str) -> None:
-    """Refuse a plug-in model without the user's consent, and any standard-library callable.
-
-    Nothing is imported: the module is judged by its name only.
-    """
-    if model in TRUSTED_MODELS:
-        return
-    module_name = model.partition(":")[0]
-    top = module_name.split(".")[0]
-    if top in sys.stdlib_module_names or top in sys.builtin_module_names or top == "builtins":
-        raise UserInputError(
-            f"experiment.model: {model!r} is a standard-library callable, not a model; a "
-            "plug-in model is your own f(params: dict, seed: int) -> dict",
-            source=source,
-        )
-    if not allow_plugin:
-        raise UserInputError(
-            f"experiment.model: {model!r} is a plug-in model, i.e. code; a study file alone "
-            "never runs code: run it with --allow-plugin if you trust that module (README: "
-            "'Running your own model')",
-            source=source,
-        )
-
-
-def verify_plugin(model: str, sys_path: tuple[str, ...], source: str) -> None:
-    """Import a consented plug-in and check it has the form ``f(params: dict, seed: int)``.
-
-    Call only after :func:`check_consent` (the import runs the module's top-level code).
-    """
-    if model in TRUSTED_MODELS:
-        return
-    for p in sys_path:
-        if p not in sys.path:
-            sys.path.append(p)
-    module_name, _, func_name = model.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # any import failure is the user's to fix
-        raise UserInputError(
-            f"experiment.model: cannot import {module_name!r} ({type(exc).__name__}: {exc}); "
-            "it must be importable from the study's folder, the current folder or the "
-            "environment",
-            source=source,
-        ) from None
-    func = getattr(module, func_name, None)
-    if not callable(func):
-        raise UserInputError(
-            f"experiment.model: {module_name!r} has no function {func_name!r}", source=source
-        )
-    _check_signature(model, func, source)
-
-
-def _check_signature(model: str, func: Any, source: str) -> None:
-    import inspect
-
-    home = str(getattr(func, "__module__", "") or "").split(".")[0]
-    if (
-        inspect.isbuiltin(func)
-        or home in sys.stdlib_module_names
-        or home in ("builtins", "_operator")
-        or not (inspect.isfunction(func) or inspect.ismethod(func))
-    ):
-        raise UserInputError(
-            f"experiment.model: {model!r} is not a Python function of your own (it is "
-            f"{type(func).__name__} from {home or 'a built-in module'}); a plug-in model is "
-            "f(params: dict, seed: int) -> dict",
-            source=source,
-        )
-    try:
-        inspect.signature(func).bind({}, 0)
-    except (TypeError, ValueError):
-        raise UserInputError(
-            f"experiment.model: {model!r} cannot be called as f(params: dict, seed: int); its "
-            f"signature is {inspect.signature(func)}",
-            source=source,
-        ) from None
 
 
 def _custom_scenarios(spec: StudySpec, source: str) -> list[ScenarioPlan]:
