@@ -346,8 +346,9 @@ def run_batch(
             store.write_manifest(manifest)
             if status == "interrupted" and not quiet:
                 print(
-                    f"interrupted after {ran} runs; finish with: abm batch {study} --out "
-                    f"{out_dir} --resume",
+                    f"interrupted after {ran} runs: incomplete: {counts['done']} of "
+                    f"{plan.n_runs} runs done, {counts['failed']} failed; finish with: "
+                    f"abm batch {study} --out {out_dir} --resume",
                     file=sys.stderr,
                 )
     summary = BatchSummary(

@@ -315,6 +315,7 @@ def test_sigterm_leaves_a_correct_manifest_and_an_incomplete_report(tmp_path: Pa
     failed = len(read_table(out, "failures"))
     assert manifest["status"] == "interrupted"
     assert manifest["counts"] == {"planned": 60, "done": done, "failed": failed}
+    assert f"incomplete: {done} of 60 runs done, {failed} failed" in err
     assert not (out / LOCK).exists()
     build_report(out)
     text = (out / "report" / "report.md").read_text()
