@@ -348,7 +348,8 @@ def run_batch(
                 print(
                     f"interrupted after {ran} runs: incomplete: {counts['done']} of "
                     f"{plan.n_runs} runs done, {counts['failed']} failed; finish with: "
-                    f"abm batch {study} --out {out_dir} --resume",
+                    f"abm batch {study} --out {out_dir} --resume"
+                    + (" --allow-plugin" if allow_plugin else ""),
                     file=sys.stderr,
                 )
     summary = BatchSummary(
