@@ -415,3 +415,17 @@ def test_dask_a_run_that_kills_its_worker_fails_and_the_others_finish(tmp_path: 
     assert sorted(runs["scenario"]) == ["ok"] * 2
     assert sorted(failures["scenario"]) == ["crash"] * 2
     assert set(failures["error_type"]) == {"WorkerDied"}
+
+
+def test_workers_are_capped_by_runs_and_refused_far_above_the_cores() -> None:
+    from abm.batch.executors import MAX_OVERSUBSCRIBE, check_workers, default_workers
+
+    cores = default_workers()
+    assert check_workers(None, 1) == 1  # no idle processes for a one-run batch
+    assert check_workers(None, 10**6) == cores
+    assert check_workers(cores, 2) == min(cores, 2)
+    assert check_workers(0, 5) == 0  # in-process
+    with pytest.raises(UserInputError, match="--workers"):
+        check_workers(MAX_OVERSUBSCRIBE * cores + 1, 10**6)
+    with pytest.raises(UserInputError, match="--workers"):
+        check_workers(-1, 5)
