@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -69,17 +69,70 @@ def run(
     scenario = str(file) if file is not None else (scenario or "baseline")
     try:
         overrides = parse_set(set_ or [])
-        for path, value in (("n_farms", farms), ("start_year", start), ("end_year", end)):
+        for path, value, flag in (
+            ("n_farms", farms, "--farms"),
+            ("start_year", start, "--start"),
+            ("end_year", end, "--end"),
+        ):
+            if value is not None and path in overrides:
+                raise UserInputError(
+                    f"{path} is given twice: by {flag} and by --set {path}=...; give one",
+                    source="command line",
+                )
             if value is not None:
                 overrides[path] = value
+        _check_run_inputs(scenario, seed)
         params = resolve_params(scenario, overrides, source="--set")
+        _check_memory(params.n_farms)
         if out is not None:
             from abm.batch.store import ResultStore
 
-            ResultStore.check_new(out)
+            ResultStore.check_new(out, resumable=False)
     except UserInputError as exc:
         _fail(exc)
     _run_one(scenario, params, seed, overrides, out)
+
+
+#: Largest seed (as for study files: a non-negative 63-bit integer).
+MAX_SEED = 2**63 - 1
+#: Memory per farm of one run, bytes: peak RSS of ``abm run --end 2022`` grew by 3.6 kB per
+#: farm from 2,000 (176 MiB) to 100,000 farms (523 MiB), measured 2026-12-02; margin of 2.
+BYTES_PER_FARM = 8_000
+
+
+def _check_run_inputs(scenario: str, seed: int | None) -> None:
+    """--seed in range; a scenario file that is UTF-8 text (TOML's encoding)."""
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UserInputError(
+            f"--seed {seed}: allowed 0 to 2**63-1 ({MAX_SEED})", source="command line"
+        )
+    if scenario.endswith(".toml") and Path(scenario).is_file():
+        try:
+            Path(scenario).read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UserInputError(
+                f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", source=scenario
+            ) from None
+        except OSError as exc:
+            raise UserInputError(f"cannot read: {exc.strerror}", source=scenario) from None
+
+
+def _check_memory(n_farms: int) -> None:
+    """Refuse a run that cannot fit in the memory available, before building it."""
+    need = n_farms * BYTES_PER_FARM
+    try:
+        import psutil
+
+        have = int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - psutil comes with distributed
+        return
+    if need > have:
+        raise UserInputError(
+            f"n_farms = {n_farms:,} needs about {need / 2**30:.1f} GiB of memory, "
+            f"{have / 2**30:.1f} GiB is available; use fewer farms (a batch of smaller "
+            "landscapes gives the same statistics)",
+            source="command line",
+        )
 
 
 def _run_one(
@@ -176,10 +229,35 @@ def params(fmt: Annotated[str, typer.Option("--format", help="table or json")] =
     for col in ("path", "default", "unit", "allowed", "sensitivity", "source"):
         table.add_column(col, overflow="fold")
     for s in specs:
-        allowed = "" if s.low is None and s.high is None else f"[{s.low}, {s.high}]"
+        allowed = _allowed(s.path, s.low, s.high)
         sens = "" if not s.sensitivity else f"{s.sensitivity[0]:g}-{s.sensitivity[1]:g}"
         table.add_row(s.path, str(s.default), s.unit, allowed, sens, s.source)
     Console(width=200).print(table)
+
+
+def _allowed(path: str, low: float | None, high: float | None) -> str:
+    """``[low, high]``, with ``(`` / ``)`` for a bound the value may not take (gt / lt)."""
+    if low is None and high is None:
+        return ""
+    from annotated_types import Gt, Lt
+
+    from abm import scenario as sc
+
+    model: type = sc.Params
+    field = None
+    for i, part in enumerate(path.split(".")):
+        fields = getattr(model, "model_fields", {})
+        if part not in fields:
+            if i == 1 and path.startswith("practices."):
+                model = sc.PracticeParams
+                continue
+            break
+        field = fields[part]
+        model = field.annotation if isinstance(field.annotation, type) else type(None)
+    meta = field.metadata if field is not None else []
+    left = "(" if any(isinstance(m, Gt) for m in meta) else "["
+    right = ")" if any(isinstance(m, Lt) for m in meta) else "]"
+    return f"{left}{low}, {high}{right}"
 
 
 @app.command()
@@ -195,7 +273,23 @@ def rothc(
     from abm.soil.rothc_io import run_file
 
     try:
-        year, month = run_file(input_file, out)
+        existing = [n for n in ("year_results.csv", "month_results.csv") if (out / n).exists()]
+        if existing:
+            raise UserInputError(
+                f"--out {out} already holds {existing[0]}; choose another --out or remove it",
+                source="command line",
+            )
+        from abm.batch.store import check_writable
+
+        check_writable(out)
+        try:
+            year, month = run_file(input_file, out)
+        except (OverflowError, ValueError) as exc:
+            if isinstance(exc, UserInputError):
+                raise
+            raise UserInputError(
+                f"a value is out of the range RothC can run ({exc})", source=str(input_file)
+            ) from None
     except UserInputError as exc:
         _fail(exc)
     typer.echo(f"wrote {year} and {month}")
@@ -221,6 +315,13 @@ def batch(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip runs already finished in --out.")
     ] = False,
+    allow_plugin: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plugin",
+            help="Consent to run the plug-in model (Python code) the study file names.",
+        ),
+    ] = False,
 ) -> None:
     """Run an experiment batch: scenarios x design points x replicates."""
     from abm.batch.runner import run_batch
@@ -230,7 +331,14 @@ def batch(
             UserInputError("use either --workers or --scheduler, not both", source="command line")
         )
     try:
-        run_batch(study, workers=workers, scheduler=scheduler, out=out, resume=resume)
+        run_batch(
+            study,
+            workers=workers,
+            scheduler=scheduler,
+            out=out,
+            resume=resume,
+            allow_plugin=allow_plugin,
+        )
     except UserInputError as exc:
         _fail(exc)
 
@@ -256,9 +364,12 @@ def report(
     results: Annotated[Path, typer.Argument(help="Results folder (of abm batch or abm run).")],
 ) -> None:
     """Build the comparison report (tables + figures) into RESULTS/report/."""
+    from abm.batch.store import check_writable
     from abm.report import build_report
 
     try:
+        if results.is_dir():
+            check_writable(results / "report", option="RESULTS/report", source=str(results))
         path = build_report(results)
     except UserInputError as exc:
         _fail(exc)
@@ -266,12 +377,32 @@ def report(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every usage error is one line on stderr, exit status 2."""
+    import importlib
+
+    try:  # typer >= 0.24 vendors click
+        cx: Any = importlib.import_module("typer._click.exceptions")
+    except ImportError:  # pragma: no cover
+        cx = importlib.import_module("click.exceptions")
+
     try:
-        app()
+        code = app(standalone_mode=False)
     except UserInputError as exc:  # pragma: no cover - commands catch their own
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    except cx.NoArgsIsHelpError as exc:  # `abm` alone: the help
+        print(exc.ctx.get_help() if exc.ctx else str(exc))
+        sys.exit(2)
+    except cx.ClickException as exc:  # typer's boxed usage message, as one line
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        msg = " ".join(exc.format_message().split())
+        print(f"error: {where}{msg} (see --help)", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

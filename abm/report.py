@@ -19,9 +19,16 @@ mean and t-interval of those differences, which removes the noise the scenarios 
 per *additional* t CO2e is Δ public spend ÷ Δ sequestration (ratio of the paired means) with a
 95 % percentile bootstrap interval over the pairs (2,000 resamples, fixed seed).
 
+Bounded outputs get intervals inside their bounds (:func:`bounded_interval`): for shares
+(0–100 %) the t interval is built on the logit scale of the mean and transformed back, for
+non-negative totals on the log scale; with many runs this is the plain t interval, with few it
+is asymmetric instead of reaching below 0 % or above 100 %.
+
 Figures: adoption curves, SOC trajectories, the 4 ‰ indicator against its target, cumulative
 CO2e sequestered vs stored, cost-effectiveness, exchange flows by kind, adoption by practice.
-Lines are scenario means; bands are the 95 % CI of the mean (Student t).
+Lines are scenario means; bands are the 95 % CI of the mean (Student t; shares on the logit
+scale). A folder with fewer runs than planned says "incomplete: k of n runs" in the report and
+in every figure's legend.
 """
 
 from __future__ import annotations
@@ -80,26 +87,46 @@ class Metric:
     unit: str
     scale: float = 1.0
     decimals: int = 1
+    bounds: tuple[float, float | None] | None = None
 
+
+#: Bounds of a share in percent.
+PERCENT = (0.0, 100.0)
+#: Lower bound of a non-negative total.
+NON_NEGATIVE = (0.0, None)
 
 METRICS = (
-    Metric("adoption_share_2030", "Adoption 2030", "% of area", 100.0, 1),
-    Metric("adoption_share_2050", "Adoption 2050", "% of area", 100.0, 1),
+    Metric("adoption_share_2030", "Adoption 2030", "% of area", 100.0, 1, PERCENT),
+    Metric("adoption_share_2050", "Adoption 2050", "% of area", 100.0, 1, PERCENT),
     Metric("soc_change_permille_mean", "SOC change, mean", "‰/yr", 1.0, 2),
     Metric("soc_change_permille_policy", "SOC change since the policy start", "‰/yr", 1.0, 2),
-    Metric("share_farms_4p1000_2030", "Farms at ≥ 4 ‰, 2030", "% of farms", 100.0, 1),
-    Metric("share_farms_4p1000_2050", "Farms at ≥ 4 ‰, 2050", "% of farms", 100.0, 1),
+    Metric("share_farms_4p1000_2030", "Farms at ≥ 4 ‰, 2030", "% of farms", 100.0, 1, PERCENT),
+    Metric("share_farms_4p1000_2050", "Farms at ≥ 4 ‰, 2050", "% of farms", 100.0, 1, PERCENT),
     Metric("sequestration_tco2e_cum_2050", "CO2e sequestered, cum. 2050", "kt CO2e", 1e-3, 1),
     Metric("storage_tco2e_cum_2050", "CO2e stored (C brought in), cum. 2050", "kt CO2e", 1e-3, 1),
     Metric("n2o_tco2e_cum_2050", "N2O of the added N, cum. 2050", "kt CO2e", 1e-3, 1),
     Metric("net_ghg_tco2e_2050", "Net GHG (seq. − N2O − other), cum. 2050", "kt CO2e", 1e-3, 1),
-    Metric("leakage_tco2e_cum_2050", "Leakage (output produced elsewhere)", "kt CO2e", 1e-3, 1),
-    Metric("production_index_2050", "Production 2050 vs start", "%", 100.0, 1),
+    Metric(
+        "leakage_tco2e_cum_2050",
+        "Leakage (output produced elsewhere)",
+        "kt CO2e",
+        1e-3,
+        1,
+        NON_NEGATIVE,
+    ),
+    Metric("production_index_2050", "Production 2050 vs start", "%", 100.0, 1, NON_NEGATIVE),
     Metric("awc_mm_mean_2050", "Available water change 2050", "mm", 1.0, 2),
-    Metric("public_spend_eur_total", "Public spend, total", "M€", 1e-6, 2),
-    Metric("public_cost_eur_per_tco2e", "Public cost per t sequestered", "€/t CO2e", 1.0, 0),
-    Metric("premiums_eur_total", "Market premiums, total", "M€", 1e-6, 2),
-    Metric("disadoptions_total", "Dis-adoptions, total", "farm-practices", 1.0, 0),
+    Metric("public_spend_eur_total", "Public spend, total", "M€", 1e-6, 2, NON_NEGATIVE),
+    Metric(
+        "public_cost_eur_per_tco2e",
+        "Public cost per t sequestered",
+        "€/t CO2e",
+        1.0,
+        0,
+        NON_NEGATIVE,
+    ),
+    Metric("premiums_eur_total", "Market premiums, total", "M€", 1e-6, 2, NON_NEGATIVE),
+    Metric("disadoptions_total", "Dis-adoptions, total", "farm-practices", 1.0, 0, NON_NEGATIVE),
 )
 #: Metrics of the paired difference table (the cost ratio is handled separately).
 DIFF_METRICS = tuple(m for m in METRICS if m.column != "public_cost_eur_per_tco2e")
@@ -109,15 +136,20 @@ DIFF_METRICS = tuple(m for m in METRICS if m.column != "public_cost_eur_per_tco2
 
 
 def mean_ci(
-    values: Sequence[float] | np.ndarray, level: float = 0.95
+    values: Sequence[float] | np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float | None] | None = None,
 ) -> tuple[float, float, float, int]:
-    """Mean and Student-t confidence interval of the mean of the finite ``values``.
+    """Mean and confidence interval of the mean of the finite ``values``.
+
+    Without ``bounds``, the Student t interval ``mean ± t·sd/√n``. With ``bounds`` (the values'
+    possible range, e.g. ``(0, 100)`` for a percentage, ``(0, None)`` for a non-negative total),
+    the same interval built on the logit (two bounds) or log (lower bound only) scale of the
+    mean and transformed back (:func:`bounded_interval`), so it never leaves what is possible.
 
     Returns ``(mean, low, high, n)``; with ``n < 2`` the interval collapses onto the mean, with
     ``n == 0`` everything is NaN.
     """
-    from scipy.special import stdtrit  # Student t quantile; lighter than scipy.stats
-
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
     n = int(x.size)
@@ -126,16 +158,50 @@ def mean_ci(
     mean = float(x.mean())
     if n < 2:
         return mean, mean, mean, n
-    half = float(stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
+    lo, hi = bounded_interval(
+        np.array([mean]), np.array([x.std(ddof=1)]), np.array([n]), level, bounds
+    )
+    return mean, float(lo[0]), float(hi[0]), n
 
 
-def _t_half(sd: pd.Series, n: pd.Series, level: float = 0.95) -> pd.Series:
-    from scipy.special import stdtrit
+def bounded_interval(
+    mean: np.ndarray,
+    sd: np.ndarray,
+    n: np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float | None] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Confidence interval of means (arrays): Student t, on a bounded scale when ``bounds``.
 
-    nn = n.to_numpy(dtype=float)
+    With ``bounds = (a, b)``, ``p = (mean - a)/(b - a)`` and the interval is
+    ``logit⁻¹(logit p ± t·se/(p(1-p)))`` (the delta-method t interval on the logit scale), mapped
+    back to ``[a, b]``; with ``(a, None)``, ``a + exp(ln(mean - a) ± t·se/(mean - a))``. A mean
+    on a bound (every value on it) gives the point. ``n < 2`` gives NaN.
+    """
+    from scipy.special import expit, logit, stdtrit  # lighter than scipy.stats
+
+    mean = np.asarray(mean, dtype=float)
+    nn = np.asarray(n, dtype=float)
     q = np.where(nn > 1, stdtrit(np.maximum(nn - 1, 1), 0.5 + level / 2), np.nan)
-    return pd.Series(q * sd.to_numpy(dtype=float) / np.sqrt(nn), index=sd.index)
+    se = np.asarray(sd, dtype=float) / np.sqrt(np.maximum(nn, 1))
+    half = q * se
+    if bounds is None:
+        return mean - half, mean + half
+    a, b = bounds
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if b is None:
+            d = np.maximum(mean - a, 0.0)
+            w = half / d
+            lo, hi = a + d * np.exp(-w), a + d * np.exp(w)
+        else:
+            p = np.clip((mean - a) / (b - a), 0.0, 1.0)
+            w = half / ((b - a) * p * (1 - p))
+            lo = a + (b - a) * expit(logit(p) - w)
+            hi = a + (b - a) * expit(logit(p) + w)
+        on_bound = ~np.isfinite(w) | (half == 0)
+    lo = np.where(on_bound & np.isfinite(q), mean, lo)
+    hi = np.where(on_bound & np.isfinite(q), mean, hi)
+    return lo, hi
 
 
 def bootstrap_ratio(
@@ -242,7 +308,7 @@ def kpi_table(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
         cells = []
         for name in scenarios:
             x = runs.loc[runs["scenario"] == name, m.column].to_numpy(dtype=float) * m.scale
-            mean, lo, hi, n = mean_ci(x)
+            mean, lo, hi, n = mean_ci(x, bounds=m.bounds)
             cell = _cell(mean, lo, hi, n, m.decimals)
             total = int((runs["scenario"] == name).sum())
             if 0 < n < total:
@@ -267,7 +333,7 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
         for name in others:
             p = pairs[name]
             d = p[m.column].to_numpy(dtype=float) - p[f"{m.column}__base"].to_numpy(dtype=float)
-            cells.append(_cell(*mean_ci(d * m.scale), m.decimals))
+            cells.append(_cell(*mean_ci(d * m.scale, bounds=_diff_bounds(m)), m.decimals))
         rows[f"Δ {m.label} ({m.unit})"] = cells
     incremental = incremental_cost(runs, scenarios, baseline)
     if incremental:
@@ -277,6 +343,14 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
             cells.append(_cell(est, lo, hi, 2 if np.isfinite(lo) else 1, 0))
         rows["Public cost per additional t CO2e (€/t, bootstrap CI)"] = cells
     return pd.DataFrame.from_dict(rows, orient="index", columns=others)
+
+
+def _diff_bounds(m: Metric) -> tuple[float, float] | None:
+    """A difference of two values in ``[a, b]`` lies in ``[a - b, b - a]``."""
+    if m.bounds is None or m.bounds[1] is None:
+        return None
+    span = m.bounds[1] - m.bounds[0]
+    return (-span, span)
 
 
 SEQ_KPI = "sequestration_tco2e_cum_2050"
@@ -313,11 +387,13 @@ def incremental_cost(
     return out
 
 
-def timeseries_stats(data: _Data, expr: str) -> pd.DataFrame:
+def timeseries_stats(
+    data: _Data, expr: str, bounds: tuple[float, float | None] | None = None
+) -> pd.DataFrame:
     """Per scenario and year: mean, CI low/high of a timeseries expression over runs.
 
     ``expr`` is SQL over the ``timeseries`` columns (window functions allowed), e.g.
-    ``"adoption_share * 100"``.
+    ``"adoption_share * 100"``; ``bounds``: its possible range (see :func:`bounded_interval`).
     """
     sql = f"""
         WITH v AS (
@@ -327,9 +403,13 @@ def timeseries_stats(data: _Data, expr: str) -> pd.DataFrame:
         FROM v WHERE isfinite(x) GROUP BY scenario, year ORDER BY scenario, year
     """
     frame = data.con.execute(sql).df()
-    half = _t_half(frame["sd"].fillna(0.0), frame["n"])
-    frame["low"] = frame["mean"] - half
-    frame["high"] = frame["mean"] + half
+    low, high = bounded_interval(
+        frame["mean"].to_numpy(dtype=float),
+        frame["sd"].fillna(0.0).to_numpy(dtype=float),
+        frame["n"].to_numpy(dtype=float),
+        bounds=bounds,
+    )
+    frame["low"], frame["high"] = low, high
     return frame
 
 
@@ -404,14 +484,28 @@ def _legend(fig: Figure, ax: Axes, title: str | None = None) -> None:
 
 def _band_note(data: _Data) -> str:
     many = int(data.runs.groupby("scenario").size().max()) > 1
-    return "mean, 95 % CI band" if many else "one run each"
+    note = "mean, 95 % CI band" if many else "one run each"
+    missing = incomplete(data)
+    return f"{note}\n{missing}" if missing else note
+
+
+def incomplete(data: _Data) -> str:
+    """``"incomplete: 6 of 20 runs"`` when the folder holds fewer runs than planned, else ``""``.
+
+    Counted from the tables themselves (a killed batch cannot update its manifest); the plan
+    comes from the manifest's ``counts.planned``.
+    """
+    planned = (data.manifest.get("counts") or {}).get("planned")
+    if not isinstance(planned, int) or len(data.runs) + data.n_failed >= planned:
+        return ""
+    return f"incomplete: {len(data.runs)} of {planned} runs"
 
 
 def fig_adoption(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     """Adoption curves (share of farmed area) per scenario with bands."""
     if "adoption_share" not in data.ts_columns:
         return None
-    stats = timeseries_stats(data, "adoption_share * 100")
+    stats = timeseries_stats(data, "adoption_share * 100", PERCENT)
     fig = _figure()
     ax = fig.axes[0]
     _band_plot(ax, stats, data.scenarios, colors)
@@ -471,7 +565,7 @@ def fig_4p1000(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     _style(ax)
     if has_share:
         ax2 = fig.axes[1]
-        s2 = timeseries_stats(data, "share_farms_4p1000 * 100")
+        s2 = timeseries_stats(data, "share_farms_4p1000 * 100", PERCENT)
         s2 = s2[s2["year"] > first]
         _band_plot(ax2, s2, data.scenarios, colors, label=False)
         ax2.set_ylim(bottom=0)
@@ -485,7 +579,12 @@ def fig_4p1000(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
 
 def fig_carbon(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     """Side by side: CO2e sequestered, stored (C brought in), N2O, and the net balance."""
-    cols = ("sequestration_tco2e_cum", "storage_tco2e_cum", "n2o_tco2e_cum", "net_ghg_tco2e_cum")
+    cols: tuple[str, ...] = (
+        "sequestration_tco2e_cum",
+        "storage_tco2e_cum",
+        "n2o_tco2e_cum",
+        "net_ghg_tco2e_cum",
+    )
     if not all(c in data.ts_columns for c in cols):
         cols = cols[:2]
         if not all(c in data.ts_columns for c in cols):
@@ -522,7 +621,7 @@ def fig_cost(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     for name in data.scenarios:
         sub = runs[runs["scenario"] == name]
         x, xl, xh, _ = mean_ci(sub[seq].to_numpy(dtype=float) / 1000)
-        y, yl, yh, _ = mean_ci(sub[spend].to_numpy(dtype=float) / 1e6)
+        y, yl, yh, _ = mean_ci(sub[spend].to_numpy(dtype=float) / 1e6, bounds=NON_NEGATIVE)
         if not (np.isfinite(x) and np.isfinite(y)):
             continue
         ax.errorbar(
@@ -574,7 +673,13 @@ def _cost_bars(ax: Axes, data: _Data, colors: dict[str, str]) -> None:
         sub = runs[runs["scenario"] == name]
         if not (sub[SPEND_KPI].to_numpy(dtype=float) > 0).any():
             continue  # no public money: no public cost-effectiveness to show
-        rows.append((name, mean_ci(sub[COST_KPI].to_numpy(dtype=float))[:3], incremental.get(name)))
+        rows.append(
+            (
+                name,
+                mean_ci(sub[COST_KPI].to_numpy(dtype=float), bounds=NON_NEGATIVE)[:3],
+                incremental.get(name),
+            )
+        )
     if not rows:
         ax.text(0.5, 0.5, "no public spend in any scenario", ha="center", transform=ax.transAxes)
         ax.set_yticks([])
@@ -819,8 +924,18 @@ def _header(data: _Data) -> list[tuple[str, str]]:
         ("runs", f"{len(runs)} finished, {data.n_failed} failed"),
         ("scenarios", ", ".join(data.scenarios)),
     ]
+    missing = incomplete(data)
+    if missing:
+        from abm.batch.store import writer_alive
+
+        status = str(m.get("status", "unknown"))
+        if status == "running" and not writer_alive(data.root):
+            status = "stopped without finishing (killed)"
+        items.insert(3, ("status", f"{missing}; batch {status}; complete it with --resume"))
     if "replicate" in runs.columns:
-        items.append(("replicates", str(runs["replicate"].nunique())))
+        planned = m.get("replicates")
+        seen = str(runs["replicate"].nunique())
+        items.append(("replicates", f"{seen} of {planned}" if missing and planned else seen))
     if "design_point" in runs.columns and runs["design_point"].nunique() > 1:
         items.append(("design points", str(runs["design_point"].nunique())))
     for key, label in (
@@ -837,7 +952,9 @@ def _header(data: _Data) -> list[tuple[str, str]]:
 
 METHOD_NOTE = (
     "Cells are the mean over a scenario's runs and, in brackets, the 95 % confidence interval "
-    "of that mean (Student t: mean ± t·sd/√n); it measures how precisely the batch estimates "
+    "of that mean (Student t: mean ± t·sd/√n; for shares and non-negative totals the same "
+    "interval on the logit or log scale, transformed back, so it stays within 0–100 % or "
+    "above 0); it measures how precisely the batch estimates "
     "each scenario's expected outcome, not the spread of single runs. “—”: not defined "
     "(e.g. € per t when nothing was spent). All scenarios share the same replicate seeds "
     "(common random numbers)."
@@ -866,6 +983,12 @@ def _markdown(
 ) -> str:
     lines = [f"# Scenario comparison — {data.manifest.get('experiment', data.root.name)}", ""]
     lines += [f"- **{k}**: {v}" for k, v in _header(data)]
+    if incomplete(data):
+        lines += [
+            "",
+            f"> **{incomplete(data)}**: the batch did not finish; figures and "
+            "tables show the runs done so far.",
+        ]
     if data.n_failed:
         lines += [
             "",
@@ -919,6 +1042,11 @@ def _html(
     ]
     parts += [f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in _header(data)]
     parts.append("</ul>")
+    if incomplete(data):
+        parts.append(
+            f"<p class='note'><b>{html.escape(incomplete(data))}</b>: the batch did not "
+            "finish; figures and tables show the runs done so far.</p>"
+        )
     if data.n_failed:
         parts.append(
             f"<p class='note'>{data.n_failed} runs failed and are not included; see "

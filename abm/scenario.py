@@ -330,6 +330,10 @@ class Regulation(_Section):
     )
 
 
+#: Upper bound of per-hectare subsidy rates, EUR/ha/yr (as ``policy.subsidy_eur_per_ha``).
+MAX_SUBSIDY = 1e5
+
+
 class Policy(_Section):
     """Government instruments. Active from ``start_year`` to ``end_year`` (inclusive)."""
 
@@ -407,8 +411,21 @@ class Policy(_Section):
             bad = sorted(set(items) - set(PRACTICE_IDS))
             if bad:
                 raise ValueError(f"{name}: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}")
-        if any(v < 0 or not math.isfinite(v) for v in self.subsidy_by_practice.values()):
-            raise ValueError("subsidy_by_practice: rates must be finite and >= 0")
+        if any(
+            not 0 <= v <= MAX_SUBSIDY or not math.isfinite(v)
+            for v in self.subsidy_by_practice.values()
+        ):
+            raise ValueError(
+                f"subsidy_by_practice: rates must lie in [0, {MAX_SUBSIDY:g}] EUR/ha/yr"
+            )
+        if self.start_year > self.end_year:
+            raise ValueError(
+                f"policy window inverted: start_year ({self.start_year}) must be <= end_year "
+                f"({self.end_year})"
+            )
+        both = sorted(set(self.regulation.mandate) & set(self.regulation.ban))
+        if both:
+            raise ValueError(f"regulation: {both[0]!r} is both mandated and banned; give one")
         return self
 
 
@@ -836,7 +853,10 @@ def _scenario_values(scenario: str | Path, seen: tuple[str, ...] = ()) -> dict[s
         )
     values: dict[str, Any] = {}
     if "from" in meta:
-        values.update(_scenario_values(str(meta["from"]), (*seen, name)))
+        origin = str(meta["from"])
+        if origin.endswith(".toml") and not Path(origin).is_absolute():
+            origin = str(path.parent / origin)  # relative to this file, not the current folder
+        values.update(_scenario_values(origin, (*seen, name)))
     flat = _flatten_doc(doc)
     for key in flat:
         check_path(key, source=str(path))
@@ -896,7 +916,7 @@ def resolve_params(
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        where = origin.get(loc, source)
+        where = origin.get(loc) or _origin_under(origin, loc, source)
         msg = err["msg"]
         if err.get("ctx"):
             ctx = {k: v for k, v in err["ctx"].items() if k != "error"}
@@ -907,6 +927,15 @@ def resolve_params(
         got = err.get("input")
         tail = "" if isinstance(got, dict) else f"; got {got!r}"
         raise UserInputError(f"{key}{msg}{tail}", source=where) from None
+
+
+def _origin_under(origin: Mapping[str, str], loc: str, default: str) -> str:
+    """Where the values under ``loc`` came from (a section-level error: a file, not --set)."""
+    prefix = f"{loc}." if loc else ""
+    sources = sorted({o for p, o in origin.items() if p.startswith(prefix) or p == loc})
+    if not sources:
+        return default
+    return sources[0] if len(sources) == 1 else " and ".join(sources)
 
 
 def as_params(params: Params | Mapping[str, Any] | None) -> Params:

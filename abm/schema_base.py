@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 def P(
@@ -26,3 +26,16 @@ def P(
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        """``true``/``false`` is not a number (pydantic's lax mode would read it as 1/0)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is True or value is False:  # fast path: most values are not booleans
+                    field = cls.__pydantic_fields__.get(key)
+                    kind = field.annotation if field is not None else None
+                    if kind in (int, float) or kind in (int | None, float | None):
+                        raise ValueError(f"{key}: a number is needed, got {str(value).lower()}")
+        return data

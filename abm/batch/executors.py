@@ -16,9 +16,14 @@ back as an exception here is infrastructure: a dead worker process, a lost Dask 
   fresh interpreter per worker (about a second of imports), is paid once per worker, not per
   run. Workers get one native thread each (``OMP_NUM_THREADS=1`` & co., set before numpy is
   imported) so N workers use N cores. A worker that dies (segfault, out of memory) breaks the
-  pool: its in-flight tasks come back as exceptions and a fresh pool takes the remaining ones.
+  pool and every run in flight with it; those runs are rerun on a fresh pool one at a time,
+  alone, so innocent runs finish and a run that kills its worker again is recorded as failed
+  (:class:`WorkerDied`).
 * :class:`DaskExecutor`: ``distributed.Client`` on a running scheduler (``tcp://host:8786``)
-  or on a ``LocalCluster`` (``"local"``), tasks via ``client.submit`` / ``as_completed``.
+  or on a ``LocalCluster`` (``"local"``), tasks via ``client.submit`` / ``as_completed``. The
+  local cluster and its dashboard listen on 127.0.0.1 only, and a run whose worker dies twice
+  is recorded as failed (``allowed-failures = 1``; the nanny restarts the worker); the other
+  runs are rescheduled by Dask.
 
 Running on a cluster
 --------------------
@@ -45,6 +50,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -56,8 +62,25 @@ from abm.errors import UserInputError
 T = TypeVar("T")
 R = TypeVar("R")
 
+#: Sentinel of an exhausted task iterator.
+_END: Any = object()
+#: Failure message of a run that killed its worker process twice.
+WORKER_DIED_TWICE = (
+    "the run killed its worker process twice (a crash in native code, running out of "
+    "memory, or os._exit/a signal); it was rerun once alone to be sure, and is recorded as failed"
+)
+
+
+class WorkerDied(RuntimeError):
+    """A run whose worker process died twice while running it (recorded as a failure)."""
+
+
 #: The start method of local worker processes (see the module docstring).
 START_METHOD = "spawn"
+#: ``--workers`` may be at most this many times the cores available.
+MAX_OVERSUBSCRIBE = 4
+#: Where a Dask ``LocalCluster`` and its dashboard listen: this machine only.
+LOCAL_HOST = "127.0.0.1"
 
 
 def default_workers() -> int:
@@ -66,6 +89,30 @@ def default_workers() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+def check_workers(workers: int | None, n_runs: int) -> int:
+    """The number of local worker processes for a batch of ``n_runs``.
+
+    The default is the cores available; never more processes than runs (no idle workers);
+    ``0`` means in-process. Far more than the cores available (over :data:`MAX_OVERSUBSCRIBE`
+    times) is refused: CPU-bound runs gain nothing from it, and thousands of processes can
+    exhaust the machine's memory (use ``--scheduler`` for a cluster).
+    """
+    cores = default_workers()
+    if workers is None:
+        return max(1, min(cores, n_runs))
+    if workers < 0:
+        raise UserInputError(
+            f"--workers must be 0 (in-process) or more, got {workers}", source="command line"
+        )
+    if workers > MAX_OVERSUBSCRIBE * cores:
+        raise UserInputError(
+            f"--workers {workers}: this process has {cores} cores; use at most "
+            f"{MAX_OVERSUBSCRIBE * cores} (best: {cores}), or --scheduler for a cluster",
+            source="command line",
+        )
+    return min(workers, max(1, n_runs)) if workers else 0
 
 
 class Executor(Protocol):
@@ -178,48 +225,65 @@ class LocalExecutor:
     def imap_unordered(
         self, fn: Callable[[T], R], tasks: Iterable[T], *, window: int | None = None
     ) -> Iterator[tuple[T, R | BaseException]]:
+        """Yield ``(task, result)`` as runs finish; survive dead workers (module docstring).
+
+        When a worker process dies, every run in flight is lost with the pool, but only one of
+        them (at most) killed it. Those runs become suspects and are rerun on a fresh pool one
+        at a time, alone: an innocent one finishes normally, and one that kills its worker
+        again (alone, so certainly the culprit) is reported as :class:`WorkerDied`.
+        """
         window = window or 2 * self.workers + 2
         if self._pool is None:
             self._pool = self._start()
         pending: dict[Future[R], T] = {}
+        suspects: deque[T] = deque()
+        solo = False  # whether the one task in flight is a suspect running alone
         it = iter(tasks)
-        held: T | None = None  # a task taken from `it` but not yet submitted
         exhausted = False
         while True:
             broken = False
-            while not exhausted and len(pending) < window:
-                if held is None:
-                    try:
-                        held = next(it)
-                    except StopIteration:
-                        exhausted = True
-                        break
+            if suspects and not pending:
+                task = suspects.popleft()
+                solo = True
                 try:
-                    pending[self._pool.submit(fn, held)] = held
+                    pending[self._pool.submit(fn, task)] = task
                 except BrokenProcessPool:
-                    broken = True  # the pool died since the last wait; `held` never ran
+                    suspects.appendleft(task)
+                    broken = True
+            while not (suspects or solo or exhausted or broken) and len(pending) < window:
+                task = next(it, _END)
+                if task is _END:
+                    exhausted = True
                     break
-                held = None
+                try:
+                    pending[self._pool.submit(fn, task)] = task
+                except BrokenProcessPool:  # the pool died since the last wait: not run yet
+                    suspects.append(task)
+                    broken = True
             if not pending and not broken:
                 return
+            lost: list[T] = []
             if pending and not broken:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     task = pending.pop(fut)
                     exc = fut.exception()
-                    if exc is None:
-                        yield task, fut.result()
+                    if isinstance(exc, BrokenProcessPool):
+                        lost.append(task)
                     else:
-                        broken = broken or isinstance(exc, BrokenProcessPool)
-                        yield task, exc
-            if broken:
-                # A worker died: every task still in the pool is lost with it. Report them
-                # and carry on with a fresh pool.
-                for task in list(pending.values()):
-                    yield task, BrokenProcessPool("a worker process died during the run")
+                        yield task, (fut.result() if exc is None else exc)
+            if lost or broken:
+                lost += list(pending.values())
                 pending.clear()
+                for task in lost:
+                    if solo:
+                        yield task, WorkerDied(WORKER_DIED_TWICE)
+                    else:
+                        suspects.append(task)
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = self._start()
+            if not pending:
+                solo = False
 
 
 class DaskExecutor:
@@ -255,12 +319,18 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.scheduler == "local":
-            self._cluster = LocalCluster(
-                n_workers=self.n_local,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # a free port: never clash with a running cluster
-            )
+            import dask
+
+            # Loopback only (no dashboard on the LAN, no unauthenticated scheduler port), and a
+            # run whose worker dies twice is lost (KilledWorker), as with the local pool.
+            with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                self._cluster = LocalCluster(
+                    n_workers=self.n_local,
+                    threads_per_worker=1,
+                    processes=True,
+                    host=LOCAL_HOST,
+                    dashboard_address=f"{LOCAL_HOST}:0",  # a free port: never clash
+                )
             self._client = Client(self._cluster)
             where = f"Dask LocalCluster at {self._cluster.scheduler_address}"
         else:
@@ -325,6 +395,8 @@ class DaskExecutor:
             try:
                 result = fut.result()
             except Exception as exc:  # lost worker, pickling, cancellation
+                if type(exc).__name__ == "KilledWorker":
+                    exc = WorkerDied(WORKER_DIED_TWICE.replace("alone ", ""))
                 yield task, exc
             else:
                 yield task, result

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from abm.batch.executors import make_executor
-from abm.batch.spec import Study, load_study
+from abm.batch.executors import check_workers, make_executor
+from abm.batch.spec import Study, load_study, verify_plugin
 from abm.batch.store import (
     FORMAT_VERSION,
     ResultStore,
+    check_writable,
     git_commit,
     is_empty_dir,
     now,
@@ -202,6 +203,28 @@ class _Progress:
 
 
 @contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (``kill``, a job scheduler's time limit) like Ctrl-C while a batch runs:
+    the runs in flight are stopped, the manifest says "interrupted" with correct counts, and
+    the ``--resume`` hint is printed. Only in the main thread (where signals are delivered)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
 def _store(out_dir: Path) -> Iterator[ResultStore]:
     store = ResultStore(out_dir).open()
     try:
@@ -218,6 +241,7 @@ def run_batch(
     out: Path | str | None = None,
     resume: bool = False,
     quiet: bool = False,
+    allow_plugin: bool = False,
 ) -> BatchSummary:
     """Run a study file's batch; see the module docstring.
 
@@ -236,6 +260,9 @@ def run_batch(
         that started it.
     quiet
         No progress bar and no tables (for tests and benchmarks).
+    allow_plugin
+        The user's consent to run a plug-in model named by the study
+        (``model = "package.module:function"``); see :func:`abm.batch.spec.load_study`.
 
     Returns
     -------
@@ -249,11 +276,9 @@ def run_batch(
     """
     t0 = time.perf_counter()
     study = Path(study)
-    plan = load_study(study)
-    if workers is None and scheduler is None:
-        from abm.batch.executors import default_workers
-
-        workers = min(default_workers(), plan.n_runs)  # no idle processes for tiny batches
+    plan = load_study(study, allow_plugin=allow_plugin, verify_model=False)
+    if scheduler is None:
+        workers = check_workers(workers, plan.n_runs)
     executor = make_executor(
         workers=workers, scheduler=scheduler, model=plan.model, sys_path=plan.sys_path
     )
@@ -262,6 +287,9 @@ def run_batch(
     previous = _check_resume(out_dir, spec, study) if resume else None
     if not resume:
         ResultStore.check_new(out_dir)
+    else:
+        check_writable(out_dir)
+    verify_plugin(plan.model, plan.sys_path, str(study))  # imports only now: all else is valid
     if previous is not None and not quiet:
         before, current = previous.get("git_commit"), git_commit()
         if before and current and before != current:
@@ -272,7 +300,7 @@ def run_batch(
             )
     # -- validation done: from here on, the folder is written ---------------------------------
     started = now()
-    with executor, _store(out_dir) as store:
+    with _sigterm_as_interrupt(), executor, _store(out_dir) as store:
         if resume:
             store.clean()
         skip = store.done_ids()
@@ -318,8 +346,10 @@ def run_batch(
             store.write_manifest(manifest)
             if status == "interrupted" and not quiet:
                 print(
-                    f"interrupted after {ran} runs; finish with: abm batch {study} --out "
-                    f"{out_dir} --resume",
+                    f"interrupted after {ran} runs: incomplete: {counts['done']} of "
+                    f"{plan.n_runs} runs done, {counts['failed']} failed; finish with: "
+                    f"abm batch {study} --out {out_dir} --resume"
+                    + (" --allow-plugin" if allow_plugin else ""),
                     file=sys.stderr,
                 )
     summary = BatchSummary(
@@ -428,6 +458,8 @@ def print_summary(
     table.add_column("", style="bold")
     table.add_column("")
     table.add_row("runs done", f"{summary.done} of {summary.planned}")
+    if summary.done + summary.failed < summary.planned:
+        table.add_row("status", f"[red]incomplete: {summary.done} of {summary.planned} runs[/]")
     table.add_row("runs failed", f"[red]{summary.failed}[/]" if summary.failed else "0")
     if summary.skipped:
         table.add_row("skipped (resume)", str(summary.skipped))
@@ -465,7 +497,11 @@ def headline_table(out_dir: Path, scenarios: list[str]) -> Any:
     cols = [h for h in HEADLINE if h[0] in runs.columns]
     if not cols:
         return None
-    table = Table(title="per scenario: mean ± 95 % CI half-width over runs", title_justify="left")
+    table = Table(
+        title="per scenario: mean ± 95 % CI half-width over runs (adoption: mean [95 % CI], "
+        "logit scale)",
+        title_justify="left",
+    )
     table.add_column("scenario", style="bold")
     table.add_column("runs", justify="right")
     for _, label, _, _ in cols:
@@ -476,11 +512,14 @@ def headline_table(out_dir: Path, scenarios: list[str]) -> Any:
             continue
         cells = [name, str(len(sub))]
         for col, _, scale, fmt in cols:
-            mean, lo, hi, n = mean_ci(sub[col].to_numpy(dtype=float) * scale)
+            bounds = (0.0, 100.0) if col.startswith("adoption_share") else None
+            mean, lo, hi, n = mean_ci(sub[col].to_numpy(dtype=float) * scale, bounds=bounds)
             if n == 0:
                 cells.append("—")
             elif n == 1 or not (hi > lo):
                 cells.append(fmt.format(mean))
+            elif bounds is not None:
+                cells.append(f"{fmt.format(mean)} [{fmt.format(lo)}, {fmt.format(hi)}]")
             else:
                 cells.append(f"{fmt.format(mean)} ± {fmt.format((hi - lo) / 2)}")
         table.add_row(*cells)

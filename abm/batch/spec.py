@@ -14,6 +14,14 @@ Keys (beyond DESIGN.md §7a)
 also be given as ``[sensitivity].model``), ``save_timeseries`` and ``save_ledger`` (default
 true; turn off for very large batches that only need KPIs).
 
+Plug-in models
+--------------
+``model = "package.module:function"`` names code, and a study file is data: such a study runs
+only with the user's consent on the command line (``abm batch --allow-plugin``,
+``load_study(..., allow_plugin=True)``), standard-library and built-in callables are refused by
+name, and the module is imported only after every other check has passed
+(:mod:`abm.batch.plugins`).
+
 ``[base]`` and a scenario's ``set``: parameter paths → values; dotted keys may be written
 quoted (``"policy.subsidy_eur_per_ha" = 100``) or as TOML tables (``[base.policy]``).
 
@@ -43,11 +51,9 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import importlib
 import json
 import math
 import re
-import sys
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +73,7 @@ from pydantic import (
     model_validator,
 )
 
+from abm.batch.plugins import TRUSTED_MODELS, check_consent, verify_plugin
 from abm.batch.worker import ABM_MODEL, Task
 from abm.errors import UserInputError
 
@@ -520,6 +527,12 @@ class Study:
         return json.loads(json.dumps(spec, default=str))
 
 
+def _point_text(point: Mapping[str, Any], limit: int = 3) -> str:
+    items = [f"{k}={v!r}" for k, v in point.items()]
+    more = f", ... {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
 def _native(point: Mapping[Any, Any]) -> dict[str, Any]:
     out = {}
     for key, value in point.items():
@@ -551,25 +564,83 @@ def parse_study(data: Mapping[str, Any], source: str) -> StudySpec:
         raise UserInputError(format_validation_error(exc), source=source) from None
 
 
-def load_study(path: Path | str) -> Study:
+def load_study(path: Path | str, *, allow_plugin: bool = False, verify_model: bool = True) -> Study:
     """Read, validate and plan a study file; nothing runs and nothing is written.
+
+    Parameters
+    ----------
+    path
+        The study file.
+    allow_plugin
+        The user's consent, given on the command line (``--allow-plugin``), to run the
+        plug-in model the file names (``model = "package.module:function"``). A data file
+        alone never runs code: without consent such a study is refused, and nothing is
+        imported.
+    verify_model
+        Import a consented plug-in and check its signature here (after every other check).
+        :func:`abm.batch.runner.run_batch` passes ``False`` and calls :func:`verify_plugin`
+        itself once the results folder is checked too.
 
     Raises
     ------
     UserInputError
         Naming the file and the key, for anything wrong in the file.
     """
-    from abm.batch.designs import sample_design
-
     path = Path(path)
     source = str(path)
     spec = parse_study(read_toml(path), source)
     model = _model_ref(spec, source)
     folder = path.resolve().parent
     sys_path: tuple[str, ...] = ()
-    if model != ABM_MODEL:
+    if model not in TRUSTED_MODELS:
         sys_path = tuple(dict.fromkeys([str(folder), str(Path.cwd().resolve())]))
-        _import_model(model, sys_path, source)
+    _check_levers(spec, source)
+    if model == ABM_MODEL:
+        checker = _AbmChecker(spec, folder, source)
+        scenarios = checker.scenarios()
+        int_paths = checker.int_paths()
+    else:
+        scenarios = _custom_scenarios(spec, source)
+        int_paths = set()
+    design = _sample(spec, folder, int_paths, source)
+    if model == ABM_MODEL:
+        checker.check_design(design, scenarios)
+        columns = checker.columns(scenarios, design)
+        resolved = checker.resolved
+    else:
+        columns = _custom_columns(spec, design)
+        resolved = {}
+    check_consent(model, allow_plugin, source)
+    if verify_model:
+        verify_plugin(model, sys_path, source)
+    return Study(
+        path=path,
+        spec=spec,
+        model=model,
+        scenarios=scenarios,
+        design=design,
+        seeds=replicate_seeds(spec.experiment.seed, spec.experiment.replicates),
+        columns=columns,
+        sys_path=sys_path,
+        resolved=resolved,
+    )
+
+
+def _sample(spec: StudySpec, folder: Path, int_paths: set[str], source: str) -> pd.DataFrame:
+    from abm.batch.designs import sample_design
+
+    dseed = spec.design.seed if spec.design and spec.design.seed is not None else None
+    return sample_design(
+        spec.design,
+        seed=design_seed(spec.experiment.seed) if dseed is None else dseed,
+        base_dir=folder,
+        integer_paths=int_paths,
+        source=source,
+    )
+
+
+def _check_levers(spec: StudySpec, source: str) -> None:
+    """A path is a lever or an uncertainty, not both; ``seed`` comes from the replicates."""
     conflicts = [
         (sc.name, p)
         for sc in spec.scenarios
@@ -597,40 +668,6 @@ def load_study(path: Path | str) -> Study:
             source=source,
         )
 
-    if model == ABM_MODEL:
-        checker = _AbmChecker(spec, folder, source)
-        scenarios = checker.scenarios()
-        int_paths = checker.int_paths()
-    else:
-        scenarios = _custom_scenarios(spec, source)
-        int_paths = set()
-    dseed = spec.design.seed if spec.design and spec.design.seed is not None else None
-    design = sample_design(
-        spec.design,
-        seed=design_seed(spec.experiment.seed) if dseed is None else dseed,
-        base_dir=folder,
-        integer_paths=int_paths,
-        source=source,
-    )
-    if model == ABM_MODEL:
-        checker.check_design(design, scenarios)
-        columns = checker.columns(scenarios, design)
-        resolved = checker.resolved
-    else:
-        columns = _custom_columns(spec, design)
-        resolved = {}
-    return Study(
-        path=path,
-        spec=spec,
-        model=model,
-        scenarios=scenarios,
-        design=design,
-        seeds=replicate_seeds(spec.experiment.seed, spec.experiment.replicates),
-        columns=columns,
-        sys_path=sys_path,
-        resolved=resolved,
-    )
-
 
 def _design_paths(spec: StudySpec) -> set[str]:
     return set(spec.design.parameters) if spec.design else set()
@@ -650,26 +687,6 @@ def _model_ref(spec: StudySpec, source: str) -> str:
             f"experiment.model: {model!r} is not 'abm' or 'package.module:function'", source=source
         )
     return model
-
-
-def _import_model(model: str, sys_path: tuple[str, ...], source: str) -> None:
-    for p in sys_path:
-        if p not in sys.path:
-            sys.path.append(p)
-    module_name, _, func_name = model.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # any import failure is the user's to fix
-        raise UserInputError(
-            f"experiment.model: cannot import {module_name!r} ({type(exc).__name__}: {exc}); "
-            "it must be importable from the study's folder, the current folder or the "
-            "environment",
-            source=source,
-        ) from None
-    if not callable(getattr(module, func_name, None)):
-        raise UserInputError(
-            f"experiment.model: {module_name!r} has no function {func_name!r}", source=source
-        )
 
 
 def _custom_scenarios(spec: StudySpec, source: str) -> list[ScenarioPlan]:
@@ -798,21 +815,33 @@ class _AbmChecker:
         return out
 
     def check_design(self, design: pd.DataFrame, scenarios: list[ScenarioPlan]) -> None:
-        """Every design column is a known path and its extreme (or every) value is in range."""
-        first = scenarios[0]
+        """Every design column is a known path, and every design point is valid in every
+        scenario (also combinations: ``end_year`` below ``start_year``, zone shares all 0)."""
+        from pydantic import ValidationError as PydanticError
+
         for p in design.columns:
             self.path(str(p), "design")
-            col = design[p]
-            distinct = list(dict.fromkeys(col.tolist()))
-            probes = distinct if len(distinct) <= 16 else [col.min(), col.max()]
-            for value in probes:
-                value = value.item() if isinstance(value, np.generic) else value
-                self._resolve(
-                    first.source, {**first.overrides, str(p): value}, f"design parameter {p!r}"
-                )
-        if len(design.columns):
-            point = _native(design.iloc[0].to_dict())
-            self._resolve(first.source, {**first.overrides, **point}, "design point 0")
+        if not len(design.columns):
+            return
+        points = [_native(row) for row in design.to_dict("records")]
+        for plan in scenarios:
+            base = self.sc._nest(self.resolved[plan.name])
+            for d, point in enumerate(points):
+                nested = dict(base)
+                for path, value in point.items():  # copy on write: only the touched tables
+                    node = nested
+                    parts = path.split(".")
+                    for part in parts[:-1]:
+                        node[part] = dict(node.get(part) or {})
+                        node = node[part]
+                    node[parts[-1]] = value
+                try:
+                    self.sc.Params.model_validate(nested)
+                except PydanticError as exc:  # say why, with the file and the point
+                    where = f"design point {d} ({_point_text(point)}) in scenario {plan.name!r}"
+                    self._resolve(plan.source, {**plan.overrides, **point}, where)
+                    msg = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                    raise UserInputError(f"{where}: {msg}", source=self.source) from None
 
     def columns(
         self, scenarios: list[ScenarioPlan], design: pd.DataFrame

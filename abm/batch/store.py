@@ -177,6 +177,60 @@ def is_empty_dir(path: Path) -> bool:
     return not path.exists() or (path.is_dir() and not any(path.iterdir()))
 
 
+def check_writable(folder: Path, *, option: str = "--out", source: str = "command line") -> None:
+    """Refuse a folder that cannot be created or written, before any work is done.
+
+    The test is real (a probe file created and removed in ``folder``, or in its nearest
+    existing parent when it does not exist yet): permissions, read-only file systems, ``/proc``
+    and a file in the path are all caught, whoever runs it. Nothing is left behind.
+    """
+    folder = Path(folder)
+    probe_dir = folder
+    while not probe_dir.exists():
+        if probe_dir.parent == probe_dir:
+            break
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir():
+        raise UserInputError(
+            f"{option} {folder}: {probe_dir} is a file, so the folder cannot be created",
+            source=source,
+        )
+    probe = probe_dir / f".abm-write-probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as exc:
+        raise UserInputError(
+            f"{option} {folder}: cannot write there ({exc.strerror or exc}); choose a "
+            "writable folder",
+            source=source,
+        ) from None
+
+
+def writer_alive(results_dir: Path) -> bool:
+    """Whether a batch is writing into ``results_dir`` now (it holds the folder's lock).
+
+    A manifest that says ``running`` while no process holds the lock is a batch that was
+    killed (``kill -9``, a lost node) and can be completed with ``--resume``.
+    """
+    path = Path(results_dir) / LOCK
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no advisory lock to ask
+        return path.exists()
+    try:
+        fh = path.open("r")
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        fh.close()
+    return False
+
+
 def write_part(folder: Path, run_id: str, table: pa.Table) -> None:
     """Write one part file atomically: ``folder/<run_id>.parquet``."""
     import pyarrow.parquet as pq
@@ -202,17 +256,19 @@ class ResultStore:
     # -- opening -----------------------------------------------------------------------------
 
     @staticmethod
-    def check_new(root: Path, source: str = "command line") -> None:
-        """Refuse a folder that exists and is not empty (before anything is written)."""
+    def check_new(root: Path, source: str = "command line", *, resumable: bool = True) -> None:
+        """Refuse a folder that exists and is not empty, or cannot be written (before anything
+        is written). ``resumable``: whether to suggest ``--resume`` (``abm batch`` has it)."""
         root = Path(root)
         if root.exists() and not root.is_dir():
             raise UserInputError(f"--out {root} is a file, not a folder", source=source)
         if not is_empty_dir(root):
+            hint = "use --resume to complete the batch in it, or " if resumable else ""
             raise UserInputError(
-                f"results folder {root} exists and is not empty; use --resume to complete "
-                "the batch in it, or choose another --out",
+                f"results folder {root} exists and is not empty; {hint}choose another --out",
                 source=source,
             )
+        check_writable(root, option="--out", source=source)
 
     def open(self) -> ResultStore:
         """Create the folder layout (if needed) and take the writer's lock."""
@@ -243,8 +299,10 @@ class ResultStore:
         self._lock_fh = fh
 
     def close(self) -> None:
-        """Release the lock."""
+        """Remove the lock file and release the lock (no stale ``.lock`` in a finished
+        folder; removed while still held, so no other writer can have taken it)."""
         if self._lock_fh is not None:
+            (self.root / LOCK).unlink(missing_ok=True)
             self._lock_fh.close()
             self._lock_fh = None
 
@@ -441,7 +499,7 @@ def write_single_run(
     from abm.batch.worker import Task, _success
 
     out_dir = Path(out_dir)
-    ResultStore.check_new(out_dir)
+    ResultStore.check_new(out_dir, resumable=False)
     label = _label(str(scenario))
     params = getattr(result, "params", None) or {}
     task = Task(

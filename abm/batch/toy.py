@@ -12,7 +12,8 @@ Parameters (flat dotted paths, all optional)
 (0), ``policy.carbon_price_eur_per_tco2e`` (0), ``policy.premium_eur_per_ha`` (0),
 ``farmer.peer_weight`` (0.3), and three knobs for testing the batch machinery:
 ``toy.work_ms`` (CPU-seconds/1000 burnt per run, output unchanged), ``toy.sleep_s`` (wall
-seconds slept per run), ``toy.fail`` (raise ``RuntimeError`` when true).
+seconds slept per run), ``toy.fail`` (raise ``RuntimeError`` when true), ``toy.crash`` (end
+the worker process at once, as a segfault would; refused in the main process).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "toy.work_ms": 0.0,
     "toy.sleep_s": 0.0,
     "toy.fail": False,
+    "toy.crash": False,
 }
 
 PRACTICES = ("cover_crops", "agroforestry")
@@ -70,6 +72,13 @@ def model(params: Mapping[str, Any] | None = None, seed: int = 0) -> ToyResult:
         p[key] = value
     if p["toy.fail"]:
         raise RuntimeError("toy model asked to fail (toy.fail = true)")
+    if p["toy.crash"]:
+        import multiprocessing
+        import os
+
+        if multiprocessing.parent_process() is None:
+            raise RuntimeError("toy.crash only ends worker processes, not the main one")
+        os._exit(70)
     _burn(float(p["toy.work_ms"]) / 1000.0)
     if p["toy.sleep_s"]:
         time.sleep(float(p["toy.sleep_s"]))

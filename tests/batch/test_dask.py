@@ -130,7 +130,7 @@ def test_dask_workers_import_a_user_model_from_the_study_folder(
         x = {values = [1, 2]}
         """,
     )
-    s = run_batch(study, scheduler=scheduler, out=tmp_path / "out", quiet=True)
+    s = run_batch(study, scheduler=scheduler, out=tmp_path / "out", quiet=True, allow_plugin=True)
     assert (s.done, s.failed) == (4, 0)
 
 

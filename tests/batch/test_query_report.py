@@ -130,14 +130,19 @@ def test_report_of_a_batch(batch: Path) -> None:
 
 def test_report_cells_are_mean_and_t_interval(batch: Path) -> None:
     runs = read_table(batch, "runs")
-    x = runs.loc[runs["scenario"] == "subsidy", "adoption_share_2050"].to_numpy() * 100
+    x = runs.loc[runs["scenario"] == "subsidy", "soc_change_permille_mean"].to_numpy()
     mean, lo, hi, n = mean_ci(x)
     assert n == 4 and lo < mean < hi
     from scipy import stats
 
     half = stats.t.ppf(0.975, 3) * x.std(ddof=1) / 2
     assert hi - mean == pytest.approx(half)
-    assert f"{mean:,.1f} [{lo:,.1f}, {hi:,.1f}]" in (batch / "report" / "report.md").read_text()
+    assert f"{mean:,.2f} [{lo:,.2f}, {hi:,.2f}]" in (batch / "report" / "report.md").read_text()
+    # A share's cell: the logit-scale interval, inside 0-100 % and stated as such.
+    share = runs.loc[runs["scenario"] == "subsidy", "adoption_share_2050"].to_numpy() * 100
+    m, lo, hi, _ = mean_ci(share, bounds=(0.0, 100.0))
+    text = (batch / "report" / "report.md").read_text()
+    assert f"{m:,.1f} [{lo:,.1f}, {hi:,.1f}]" in text and "logit" in text
 
 
 def test_bootstrap_ratio_is_deterministic() -> None:
