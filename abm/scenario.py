@@ -816,6 +816,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserInputError("file not found", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise UserInputError(
+            "not a UTF-8 text file (TOML must be UTF-8)", source=str(path)
+        ) from None
     except OSError as exc:
         raise UserInputError(f"cannot read: {exc.strerror}", source=str(path)) from None
     try:
