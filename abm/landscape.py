@@ -332,6 +332,9 @@ def equilibrate(
     storage counted from the start is what changes after it.
     """
     f = farms
+    if params.soil.model == "icbm":
+        _equilibrate_icbm(f, params, shapes, use, normals, n_zones)
+        return
     b_ref = reference_inputs(params)[f.system]
     pattern = SYSTEM_INPUT_PATTERN[f.system]
     f.residues_removed = residue_removed_share(params, f.system)  # per unit B for now
@@ -385,6 +388,61 @@ def equilibrate(
         setattr(f, name, pools)
     f.biochar = np.zeros(f.n)  # biochar is new: no farm holds any at the start
     f.soc0 = f.soc()  # the drawn stock, except where the floor on plant input lifted it
+
+
+def _equilibrate_icbm(
+    f: Farms,
+    params: Params,
+    shapes: resources.PracticeShapes,
+    use: FloatArray,
+    normals: tuple[FloatArray, FloatArray, FloatArray],
+    n_zones: int,
+) -> None:
+    """:func:`equilibrate` with ICBM: the same steps on ICBM's yearly map (no IOM)."""
+    from abm.soil import icbm_farm
+
+    b_ref = reference_inputs(params)[f.system]
+    f.residues_removed = residue_removed_share(params, f.system)
+    f.productivity = 1.0 / b_ref
+    f.base_plant = SYSTEM_INPUT_PATTERN[f.system].copy()
+    f.base_fym = np.zeros((f.n, 12))
+    f.base_fym[:, resources.MANURE_MONTH] = f.own_manure
+    d = _year_drivers(f, params, shapes, use, n_zones)
+    weather = start_weather(params, f.zone, d.irrigation)
+    temp, rain, evap = (x[f.zone] for x in normals)
+    years = (
+        [(1.0, (temp, rain + d.irrigation, evap))]
+        if weather is None
+        else [
+            (float(w), (weather.temp[k], weather.rain[k], weather.evap[k]))
+            for k, w in enumerate(weather.weights)
+        ]
+    )
+    maps = []
+    smd_dec = np.zeros(f.n)
+    for w, (t, r, e) in years:
+        smd = np.zeros(f.n)
+        for _ in range(3):  # cycle the deficit from field capacity to its periodic state
+            rates, smd = icbm_farm.monthly_rates(
+                t, r, e, f.clay, f.depth, d.covered, d.rate_mod, smd
+            )
+        smd_dec = smd_dec + w * smd
+        maps.append((w, icbm_farm.year_map(rates.mean(axis=1) / icbm_farm.reference_rate())))
+    scale = icbm_farm.plant_for_stock(
+        maps, f.soc0, d.plant.sum(axis=1), d.fym.sum(axis=1), MIN_INPUT_SHARE * b_ref
+    )
+    f.base_plant = scale[:, None] * SYSTEM_INPUT_PATTERN[f.system]
+    f.productivity = scale / b_ref
+    f.residues_removed = scale * residue_removed_share(params, f.system)
+    d = _year_drivers(f, params, shapes, use, n_zones)
+    f.iom = np.zeros(f.n)  # ICBM has no inert pool: its old pool holds all old carbon
+    f.pools = icbm_farm.equilibrium(maps, d.plant.sum(axis=1), d.fym.sum(axis=1))
+    zero = np.zeros(f.n)
+    f.tracer = icbm_farm.equilibrium(maps, zero, d.fym_in.sum(axis=1))
+    f.tracer_out = icbm_farm.equilibrium(maps, zero, d.fym_out.sum(axis=1))
+    f.smd = np.minimum(smd_dec, 0.0)
+    f.biochar = np.zeros(f.n)
+    f.soc0 = f.soc()
 
 
 def start_weather(params: Params, zone: IntArray, irrigation: FloatArray) -> rothc.Weather | None:

@@ -32,7 +32,7 @@ from abm.landscape import (
 from abm.network import farmer_network, stakeholder_graph
 from abm.practices import C_TO_CO2, PRACTICE_IDS
 from abm.scenario import Params, as_params
-from abm.soil import climate, rothc
+from abm.soil import climate, icbm_farm, rothc
 from abm.soil.saturation import Saturation
 
 WINDOW_YR = 5
@@ -524,6 +524,8 @@ class SoilCarbonModel(mesa.Model):
         Tracer rows run only for farms that exchange carbon now or still hold exchanged carbon.
         Returns SOC per farm before and after (t C/ha) and the farm rows' CO2 (t C/ha).
         """
+        if self.params.soil.model == "icbm":
+            return self._advance_icbm(temp, rain, evap, d)
         f = self.farms
         n = f.n
         t_in = np.flatnonzero(
@@ -574,6 +576,27 @@ class SoilCarbonModel(mesa.Model):
         f.smd = res.smd[:n].copy()
         f.biochar = res.biochar[:n].copy()
         return soc_before, f.soc(), res.co2[:n]
+
+    def _advance_icbm(
+        self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, d: resources.Drivers
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The year with ICBM (:mod:`abm.soil.icbm_farm`), as :meth:`_advance_soil` does it."""
+        f = self.farms
+        soc_before = f.soc()
+        rates, f.smd = icbm_farm.monthly_rates(
+            temp, rain + d.irrigation, evap, f.clay, f.depth, d.covered, d.rate_mod, f.smd
+        )
+        zero = np.zeros(f.n)
+        f.pools, f.biochar, co2 = icbm_farm.step(
+            f.pools, f.biochar, rates, d.plant.sum(axis=1), d.fym.sum(axis=1), d.biochar.sum(axis=1)
+        )
+        f.tracer, _, _ = icbm_farm.step(
+            f.tracer, zero, rates, zero, d.fym_in.sum(axis=1), d.biochar.sum(axis=1)
+        )
+        f.tracer_out, _, _ = icbm_farm.step(
+            f.tracer_out, zero, rates, zero, d.fym_out.sum(axis=1), zero
+        )
+        return soc_before, f.soc(), co2
 
     def observe(self) -> None:
         """Compute this year's outputs once; the DataCollector's reporters read them."""

@@ -605,6 +605,11 @@ class Params(_Section):
             raise ValueError(
                 f"end_year ({self.end_year}) must be >= start_year ({self.start_year})"
             )
+        if self.soil.model == "icbm" and self.soil.saturation != "none":
+            raise ValueError(
+                "soil.saturation: saturation is a RothC option; with soil.model = 'icbm' it "
+                "must be 'none'"
+            )
         for name, items in (
             ("market.premium_practices", self.market.premium_practices),
             ("potential.practices", self.potential.practices),
