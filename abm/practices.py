@@ -269,7 +269,13 @@ CATALOGUE: dict[str, Practice] = {
             "fym_t_c_ha_yr": _DERIVED_INPUT.format(
                 rng="0.41 t C/ha/yr (range 0.3-0.55)", ref="Bolinder et al. 2020"
             )
-            + "; imported manure C is storage (SCIENCE.md §5)",
+            + "; manure is drawn from the regional pool, moved not created, and manure C "
+            "brought onto a farm is storage (SCIENCE.md §5, §7). Retention: RothC keeps 39 / 30 "
+            "/ 19 % of the applied C after 10 / 20 / 50 yr on the reference farm, more than the "
+            "12 +- 4 % long-term retention of Maillard & Angers 2014 (Glob. Change Biol. "
+            "20:666); the conformant RothC governs the dynamics and Bolinder's 0.41 the rate per "
+            "hectare served, so per tonne of manure the model may overstate the long-term gain "
+            "(up to ~2x at 50 yr); keep fym_t_c_ha_yr's low sensitivity value for that case",
             "complexity": "judgement (0.1-0.4)",
             "uncertainty_eur_per_ha": "judgement (10-60)",
         },
@@ -414,3 +420,26 @@ CATALOGUE: dict[str, Practice] = {
 """The catalogue, keyed by practice id, in :data:`PRACTICE_IDS` order."""
 
 assert tuple(CATALOGUE) == PRACTICE_IDS  # internal consistency, not user input
+
+SENSITIVITY: dict[tuple[str, str], tuple[float, float]] = {
+    # conservation agriculture: 0.5 reproduces the topsoil 0.57 t C/ha/yr of West & Post 2002
+    # (the upper value), 1.0 leaves decomposition unchanged (no whole-profile effect)
+    ("conservation_agriculture", "rate_modifier"): (0.5, 1.0),
+    ("conservation_agriculture", "residue_return_share"): (0.5, 1.0),
+    ("conservation_agriculture", "yield_effect"): (-0.10, 0.0),
+    ("conservation_agriculture", "input_c_to_n"): (60.0, 100.0),
+    ("cover_crops", "yield_effect"): (-0.10, 0.05),
+    ("cover_crops", "input_c_to_n"): (12.0, 30.0),
+    ("agroforestry", "yield_effect"): (-0.20, 0.0),
+    ("agroforestry", "input_c_to_n"): (20.0, 50.0),
+    ("organic_fertilisation", "input_c_to_n"): (10.0, 20.0),
+    ("integrated_soil_fertility", "input_c_to_n"): (10.0, 20.0),
+    ("integrated_soil_fertility", "n_mineral_kg_ha_yr"): (0.0, 80.0),
+    ("integrated_soil_fertility", "yield_effect"): (0.0, 0.15),
+    ("improved_grazing", "input_c_to_n"): (15.0, 30.0),
+    ("water_management", "input_c_to_n"): (40.0, 80.0),
+    ("water_management", "yield_effect"): (0.05, 0.5),
+    ("water_management", "other_emissions_tco2e_ha_yr"): (0.03, 0.3),
+}
+"""Sensitivity ranges (``abm params``) of practice figures whose range is stated in their source
+or judgement; every other non-zero figure gets ±50 % of its default."""

@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from abm.errors import UserInputError
 from abm.params_carbon import Accounting, Biomass, Manure, Potential
-from abm.practices import CATALOGUE, PRACTICE_IDS, SYSTEMS
+from abm.practices import CATALOGUE, PRACTICE_IDS, SENSITIVITY, SYSTEMS
 from abm.schema_base import P, _Section
 
 ZONE_IDS = ("temperate_oceanic", "continental", "mediterranean", "tropical")
@@ -701,8 +701,8 @@ def _walk_practice(pid: str, prefix: str) -> Iterator[ParamSpec]:
         default = getattr(spec, name)
         low, high = _bounds(field)
         source = spec.sources.get(name, "SCIENCE.md §5 / abm.practices (no effect by default)")
-        sens = None
-        if default:
+        sens = SENSITIVITY.get((pid, name))
+        if sens is None and default:
             lo, hi = sorted((0.5 * default, 1.5 * default))
             sens = (lo, hi)
         yield ParamSpec(
