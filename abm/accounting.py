@@ -77,7 +77,7 @@ def nitrogen_added(
     cn = shapes.input_c_to_n[None, :]
     residue = 1000.0 * (alloc.extra / cn).sum(axis=1)
     organic = 1000.0 * ((alloc.organic_in / cn).sum(axis=1) - alloc.organic_out / manure_c_to_n)
-    mineral = use @ shapes.n_mineral
+    mineral = np.einsum("np,p->n", use, shapes.n_mineral)
     return NitrogenAdded(residue=residue, organic=organic, mineral=mineral)
 
 
@@ -98,7 +98,7 @@ def n2o_tco2e_per_ha(n: NitrogenAdded, wet: BoolArray, f: N2OFactors) -> FloatAr
 
 def output_per_ha(use: FloatArray, shapes: PracticeShapes) -> FloatArray:
     """(N,) farm output relative to conventional management: ``1 + Σ use·yield_effect``."""
-    out: FloatArray = 1.0 + use @ shapes.yield_effect
+    out: FloatArray = 1.0 + np.einsum("np,p->n", use, shapes.yield_effect)
     return out
 
 

@@ -346,46 +346,74 @@ def equilibrate(
     temp, rain, evap = (x[f.zone] for x in normals)
     rain = rain + d.irrigation
     weather = start_weather(params, f.zone, d.irrigation)
-    scale = rothc.inputs_for_stock(
-        f.soc0,
-        f.iom,
-        f.clay,
-        f.depth,
-        temp,
-        rain,
-        evap,
-        d.plant,
-        d.fym,
-        d.covered,
-        d.dpm_rpm,
-        rate_mod=d.rate_mod,
-        saturation=saturation,
-        weather=weather,
-        min_scale=MIN_INPUT_SHARE * b_ref,
-    )
+    floor = MIN_INPUT_SHARE * b_ref
+    if saturation is None:
+        # linear: the parts of the equilibrium (plant per unit B, manure, tracers) at once
+        unit, (own, t_in, t_out), f.smd = rothc.equilibrium_parts(
+            f.iom,
+            f.clay,
+            f.depth,
+            temp,
+            rain,
+            evap,
+            d.plant,
+            [d.fym, d.fym_in, d.fym_out],
+            d.covered,
+            d.dpm_rpm,
+            rate_mod=d.rate_mod,
+            weather=weather,
+        )
+        per_unit = unit.sum(axis=1)
+        scale = np.maximum((f.soc0 - f.iom - own.sum(axis=1)) / per_unit, floor)
+        f.pools = scale[:, None] * unit + own
+        f.tracer, f.tracer_out = t_in, t_out
+    else:
+        scale = rothc.inputs_for_stock(
+            f.soc0,
+            f.iom,
+            f.clay,
+            f.depth,
+            temp,
+            rain,
+            evap,
+            d.plant,
+            d.fym,
+            d.covered,
+            d.dpm_rpm,
+            rate_mod=d.rate_mod,
+            saturation=saturation,
+            weather=weather,
+            min_scale=floor,
+        )
+        d = _scaled(d, scale)
+        common = (f.clay, f.depth, temp, rain, evap)
+        f.pools, f.smd = rothc.equilibrium(
+            f.iom,
+            *common,
+            d.plant,
+            d.fym,
+            d.covered,
+            d.dpm_rpm,
+            rate_mod=d.rate_mod,
+            saturation=saturation,
+            weather=weather,
+        )
+        zero, no_iom = np.zeros_like(d.plant), np.zeros(f.n)
+        for name, fym in (("tracer", d.fym_in), ("tracer_out", d.fym_out)):
+            pools, _ = rothc.equilibrium(
+                no_iom,
+                *common,
+                zero,
+                fym,
+                d.covered,
+                d.dpm_rpm,
+                rate_mod=d.rate_mod,
+                weather=weather,
+            )
+            setattr(f, name, pools)
     f.base_plant = scale[:, None] * pattern
     f.productivity = scale / b_ref
     f.residues_removed = scale * residue_removed_share(params, f.system)
-    d = _year_drivers(f, params, shapes, use, n_zones)
-    common = (f.clay, f.depth, temp, rain, evap)
-    f.pools, f.smd = rothc.equilibrium(
-        f.iom,
-        *common,
-        d.plant,
-        d.fym,
-        d.covered,
-        d.dpm_rpm,
-        rate_mod=d.rate_mod,
-        saturation=saturation,
-        weather=weather,
-    )
-    zero = np.zeros_like(d.plant)
-    no_iom = np.zeros(f.n)
-    for name, fym in (("tracer", d.fym_in), ("tracer_out", d.fym_out)):
-        pools, _ = rothc.equilibrium(
-            no_iom, *common, zero, fym, d.covered, d.dpm_rpm, rate_mod=d.rate_mod, weather=weather
-        )
-        setattr(f, name, pools)
     f.biochar = np.zeros(f.n)  # biochar is new: no farm holds any at the start
     f.soc0 = f.soc()  # the drawn stock, except where the floor on plant input lifted it
 
@@ -465,6 +493,13 @@ def start_weather(params: Params, zone: IntArray, irrigation: FloatArray) -> rot
     ]
     temp, rain, evap = (np.stack([q[i] for q in per_zone], axis=1)[:, zone] for i in range(3))
     return rothc.Weather(temp=temp, rain=rain + irrigation[None], evap=evap, weights=per_zone[0][3])
+
+
+def _scaled(d: resources.Drivers, scale: FloatArray) -> resources.Drivers:
+    """The drivers with every plant input scaled by ``scale`` (all of it is ∝ the base input)."""
+    from dataclasses import replace
+
+    return replace(d, plant=d.plant * scale[:, None])
 
 
 def _year_drivers(

@@ -486,7 +486,7 @@ class SoilCarbonModel(mesa.Model):
         manure_cn = float(self.shapes.input_c_to_n[PRACTICE_IDS.index("organic_fertilisation")])
         n_added = accounting.nitrogen_added(use, alloc, self.shapes, manure_cn)
         n2o = accounting.n2o_tco2e_per_ha(n_added, self.wet, self.n2o_factors)
-        other = use @ self.shapes.other_emissions
+        other = np.einsum("np,p->n", use, self.shapes.other_emissions)
         return float((n2o * area).sum()), float((other * area).sum())
 
     def _account(

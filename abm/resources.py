@@ -237,6 +237,13 @@ def allocate(
     )
 
 
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    """``a @ b`` for (N, P) × (P[, 12]) without BLAS: P is 8, and BLAS's thread pool costs far
+    more than the product on a busy machine (einsum without ``optimize`` uses its own loop)."""
+    out: FloatArray = np.einsum("np,p...->n...", a, b)
+    return out
+
+
 @dataclass
 class Drivers:
     """(N, 12) monthly RothC drivers of one year, plus the imported-carbon tracer inputs."""
@@ -268,36 +275,36 @@ def drivers(
     pattern = np.divide(base, base_in[:, None], out=np.zeros_like(base), where=base_in[:, None] > 0)
     # extra plant input: residues enter with the harvest pattern, the rest in their months
     months = np.where(shapes.residues[:, None], 0.0, shapes.months)  # (P, 12)
-    extra_m = alloc.extra @ months if n else np.zeros((0, 12))
+    extra_m = _dot(alloc.extra, months)
     res_in = (alloc.extra * shapes.residues[None, :]).sum(axis=1)
     extra_m = extra_m + res_in[:, None] * pattern
     dpm_share = np.where(shapes.residues, DPM_RPM_CROP / (1 + DPM_RPM_CROP), shapes.dpm_share)
-    dpm_m = (alloc.extra * dpm_share[None, :]) @ months + res_in[:, None] * pattern * (
+    dpm_m = _dot(alloc.extra * dpm_share[None, :], months) + res_in[:, None] * pattern * (
         DPM_RPM_CROP / (1 + DPM_RPM_CROP)
     )
     plant = base + extra_m
     dpm = base * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + dpm_m
     rpm = plant - dpm
     dpm_rpm = np.divide(dpm, rpm, out=np.full_like(plant, DPM_RPM_CROP), where=rpm > 1e-12)
-    fym_in = alloc.organic_in @ shapes.months
+    fym_in = _dot(alloc.organic_in, shapes.months)
     fym_out = np.zeros((n, 12))
     fym_out[:, MANURE_MONTH] = alloc.organic_out
     fym = np.maximum(base_fym - fym_out, 0.0) + fym_in
-    cover_share = np.clip(use @ shapes.covers.astype(float), 0.0, 1.0)  # (N,)
+    cover_share = np.clip(_dot(use, shapes.covers.astype(float)), 0.0, 1.0)  # (N,)
     bare = endow.base_bare & ~(cover_share[:, None] >= 1.0 - 1e-12)
-    rate = 1.0 + use @ (shapes.rate_modifier - 1.0)
+    rate = 1.0 + _dot(use, shapes.rate_modifier - 1.0)
     rate_m = np.repeat(rate[:, None], 12, axis=1)
     partly = endow.base_bare & bare  # bare months: area-weighted cover factor
     rate_m = np.where(partly, rate_m * (1.0 - 0.4 * cover_share[:, None]), rate_m)
     irr = np.zeros((n, 12))
-    irr[:, list(IRRIGATION_MONTHS)] = (use @ shapes.irrigation)[:, None] / len(IRRIGATION_MONTHS)
+    irr[:, list(IRRIGATION_MONTHS)] = _dot(use, shapes.irrigation)[:, None] / len(IRRIGATION_MONTHS)
     return Drivers(
         plant=plant,
         dpm_rpm=dpm_rpm,
         fym=fym,
         fym_in=fym_in,
         fym_out=fym_out,
-        biochar=alloc.biochar @ shapes.months,
+        biochar=_dot(alloc.biochar, shapes.months),
         irrigation=irr,
         covered=~bare,
         rate_mod=rate_m,

@@ -71,6 +71,7 @@ __all__ = [
     "Weather",
     "co2_ratio",
     "equilibrium",
+    "equilibrium_parts",
     "falloon_iom",
     "inputs_for_stock",
     "moisture_step",
@@ -926,6 +927,78 @@ def _mean_affine(aff: _Affine, y: _Year, w: Weather) -> _Affine:
         u_p += wk * ak.u_p
         u_f += wk * ak.u_f
     return replace(aff, a_mat=a_mat, u_p=u_p, u_f=u_f)
+
+
+def equilibrium_parts(
+    iom: ArrayLike,
+    clay: ArrayLike,
+    depth_cm: ArrayLike,
+    temp12: ArrayLike,
+    rain12: ArrayLike,
+    evap12: ArrayLike,
+    plant_c12: ArrayLike,
+    fym12s: list[ArrayLike],
+    covered12: ArrayLike,
+    dpm_rpm: ArrayLike,
+    *,
+    rate_mod: ArrayLike | None = None,
+    weather: Weather | None = None,
+) -> tuple[FloatArray, list[FloatArray], FloatArray]:
+    """Equilibrium pools of the plant input alone and of each manure input alone (no saturation).
+
+    Without saturation RothC is affine in its inputs for fixed climate, cover and rates, so the
+    equilibrium of any combination is the sum of these parts plus IOM — one composition of the
+    year's (or the weather years' mean) map serves the plant input, the farm's manure and any
+    tracer's manure at once. Arguments as in :func:`equilibrium`; ``fym12s`` is a list of manure
+    inputs ``(12,)`` or ``(N, 12)``.
+
+    Returns
+    -------
+    plant_pools, fym_pools, smd_dec
+        ``(N, 4)`` equilibrium of ``plant_c12`` alone, a list of ``(N, 4)`` equilibria of each
+        manure input alone, and the periodic December deficit of the normals (mm).
+    """
+    y = _year(
+        iom,
+        clay,
+        depth_cm,
+        temp12,
+        rain12,
+        evap12,
+        plant_c12,
+        fym12s[0],
+        covered12,
+        dpm_rpm,
+        rate_mod,
+    )
+    zero = np.zeros_like(y.plant)
+    ufs = []
+    for fym in fym12s:
+        f = np.ascontiguousarray(np.broadcast_to(np.asarray(fym, dtype=float), (y.n, 12)))
+        _check_nonneg(f, "fym12s")
+        ufs.append(np.stack([FYM_SPLIT[0] * f, FYM_SPLIT[1] * f, zero, FYM_SPLIT[2] * f], -1))
+    up, _ = _input_vectors(y)
+    smd, b, _ = _periodic_smd(y)
+    samples: list[tuple[float, _Year, FloatArray]] = [(1.0, y, b)]
+    if weather is not None:
+        samples = []
+        for k, wk in enumerate(np.asarray(weather.weights, dtype=float)):
+            yk = replace(
+                y,
+                temp=np.ascontiguousarray(np.broadcast_to(weather.temp[k], (y.n, 12)), dtype=float),
+                rain=np.ascontiguousarray(np.broadcast_to(weather.rain[k], (y.n, 12)), dtype=float),
+                evap=np.ascontiguousarray(np.broadcast_to(weather.evap[k], (y.n, 12)), dtype=float),
+            )
+            samples.append((float(wk), yk, _periodic_smd(yk)[1]))
+    a_mat = np.zeros((y.n, 4, 4))
+    us = [np.zeros((y.n, 4)) for _ in range(1 + len(ufs))]
+    for wk, yk, bk in samples:
+        ak, uk = _compose(yk, _rates(yk, bk), up, *ufs)
+        a_mat += wk * ak
+        for acc, u in zip(us, uk, strict=True):
+            acc += wk * u
+    parts = _solve_fixed_point(a_mat, *us)
+    return parts[0], parts[1:], smd[:, -1].copy()
 
 
 def _solve_fixed_point(a_mat: FloatArray, *us: FloatArray) -> list[FloatArray]:
