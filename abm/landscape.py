@@ -117,6 +117,18 @@ class Farms:
         out: FloatArray = self.pools.sum(axis=1) + self.iom + self.biochar
         return out
 
+    def soc_sampled(self) -> FloatArray:
+        """SOC as a soil sample measures it, t C/ha: without the fresh plant litter (DPM).
+
+        RothC's DPM is decomposable plant material, mostly this year's litter, which sampling
+        (sieving at 2 mm, sampling before incorporation) largely leaves out; counting it would
+        credit a new practice's first-year litter as a soil gain (judgement). Used for each
+        farm's measured change (MRV, the per-farm 4 ‰ indicator); landscape stocks keep RothC's
+        total. With ICBM the plant young pool plays DPM's part.
+        """
+        out: FloatArray = self.pools[:, 1:].sum(axis=1) + self.iom + self.biochar
+        return out
+
 
 def zone_list(params: Params) -> list[str]:
     """Zones with a positive share, in :data:`abm.scenario.ZONE_IDS` order."""

@@ -174,7 +174,7 @@ class SoilCarbonModel(mesa.Model):
         self.stock0 = float((self.soc_start * f.area).sum())
         self.storage_start = self.storage_per_ha()
         self.stock_history = [self.stock0]
-        self.soc_history = [self.soc_start]
+        self.soc_history = [f.soc_sampled()]
         self.stock_prev = self.stock0
         self.soc_prev = self.soc_start
         self.output0 = float(
@@ -418,14 +418,15 @@ class SoilCarbonModel(mesa.Model):
         out: np.ndarray = self.farms.adopted.astype(float)
         return out
 
-    def storage_per_ha(self) -> np.ndarray:
+    def storage_per_ha(self, *, sampled: bool = False) -> np.ndarray:
         """(N,) carbon brought onto each farm still in its soil, t C/ha (SCIENCE.md §7).
 
         Manure and compost received (inward tracer, incl. the labile part of biochar) plus the
         stable biochar pool, minus the carbon of the manure given away (outward tracer).
         """
         f = self.farms
-        out: np.ndarray = f.tracer.sum(axis=1) + f.biochar - f.tracer_out.sum(axis=1)
+        k = 1 if sampled else 0  # sampled: without the fresh litter, as Farms.soc_sampled
+        out: np.ndarray = f.tracer[:, k:].sum(axis=1) + f.biochar - f.tracer_out[:, k:].sum(axis=1)
         return out
 
     def storage_since_start(self) -> np.ndarray:
@@ -452,10 +453,12 @@ class SoilCarbonModel(mesa.Model):
         evap = self.clim_evap[:, yi, :][f.zone]
         use = self.practice_use()
         alloc, d = self._year_inputs(use)
-        stored_before = self.storage_per_ha()
+        sampled_before = f.soc_sampled()
+        stored_before = self.storage_per_ha(sampled=True)
         soc_before, soc_after, co2 = self._advance_soil(temp, rain, evap, d)
-        f.dsoc_last = soc_after - soc_before
-        f.dseq_last = f.dsoc_last - (self.storage_per_ha() - stored_before)
+        # what a sample would measure (fresh litter left out), and its sequestration part
+        f.dsoc_last = f.soc_sampled() - sampled_before
+        f.dseq_last = f.dsoc_last - (self.storage_per_ha(sampled=True) - stored_before)
         loss = np.maximum(soc_before - soc_after, 0.0) * f.area * f.abandoned
         self.loss_after_abandonment_t += float(loss.sum())
         self._account(use, alloc, d, co2)
@@ -611,12 +614,14 @@ class SoilCarbonModel(mesa.Model):
         biochar_t = float((f.biochar * area).sum())
         # the 4 permille indicators read a multi-year change: annualised over the last
         # WINDOW_YR years (fewer at the start), per farm and for the landscape
-        self.soc_history.append(soc)
+        self.soc_history.append(f.soc_sampled())
         self.stock_history.append(stock)
         w = min(WINDOW_YR, len(self.stock_history) - 1)
-        farm_permille = 1000.0 * ((soc / self.soc_history[-1 - w]) ** (1.0 / w) - 1.0)
+        farm_permille = 1000.0 * (
+            (self.soc_history[-1] / self.soc_history[-1 - w]) ** (1.0 / w) - 1.0
+        )
         window_permille = 1000.0 * ((stock / self.stock_history[-1 - w]) ** (1.0 / w) - 1.0)
-        past = self.soc_history[-1 - w]
+        past, now = self.soc_history[-1 - w], self.soc_history[-1]
         self.soc_history = self.soc_history[-WINDOW_YR - 1 :]
         self.stock_history = self.stock_history[-WINDOW_YR - 1 :]
         acc = self.params.accounting
@@ -686,7 +691,7 @@ class SoilCarbonModel(mesa.Model):
         for g in self.governments:
             mine = f.gov == g.jurisdiction
             before = float((past[mine] * area[mine]).sum())
-            after = float((soc[mine] * area[mine]).sum())
+            after = float((now[mine] * area[mine]).sum())
             rate = 1000.0 * ((after / before) ** (1.0 / w) - 1.0) if before else 0.0
             g.permille_history.append(rate)
         self.stock_prev = stock

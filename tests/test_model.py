@@ -145,14 +145,14 @@ def test_vectorised_decisions_equal_per_agent_loop() -> None:
 
 
 def test_four_per_mille_indicators_equal_their_definition() -> None:
-    """One-year landscape change, and the five-year annualised change per farm and landscape."""
+    """One-year landscape change; five-year annualised change per farm (sampled) and landscape."""
     model = SoilCarbonModel(resolve_params("carbon_payment", {"n_farms": 250}), seed=8)
-    socs = [model.farms.soc().copy()]
-    stocks = [float((socs[0] * model.farms.area).sum())]
+    socs = [model.farms.soc_sampled().copy()]  # per farm: as sampled (no fresh litter)
+    stocks = [float((model.farms.soc() * model.farms.area).sum())]
     for _ in range(8):
         model.step()
-        socs.append(model.farms.soc().copy())
-        stocks.append(float((socs[-1] * model.farms.area).sum()))
+        socs.append(model.farms.soc_sampled().copy())
+        stocks.append(float((model.farms.soc() * model.farms.area).sum()))
         obs = model.obs
         assert obs["soc_change_permille"] == pytest.approx(
             1000 * (stocks[-1] - stocks[-2]) / stocks[-2], rel=1e-12
