@@ -434,10 +434,11 @@ class SoilCarbonModel(mesa.Model):
 
         Without saturation RothC is linear and the tracers are exact. With saturation the
         tracers follow the farm's deficit but not its remaining capacity, so each farm's storage
-        is bounded by its own change since the start (same sign, not larger).
+        is bounded by its own change since the start (same sign, not larger); likewise when
+        ``accounting.n_limit`` caps the farm's gain.
         """
         st = self.storage_per_ha() - self.storage_start
-        if self.saturation is None:
+        if self.saturation is None and not self.params.accounting.n_limit:
             return st
         change = self.farms.soc() - self.soc_start
         out: np.ndarray = np.clip(st, np.minimum(change, 0.0), np.maximum(change, 0.0))
@@ -551,6 +552,7 @@ class SoilCarbonModel(mesa.Model):
 
         zeros12 = np.zeros_like(d.plant)
         soc_before = f.soc()
+        stabilised_before = f.pools[:, 2:].sum(axis=1)
         saturation = None
         if self.saturation is not None:
             saturation = Saturation(self.saturation.kind, capacity=f.capacity[rows])
@@ -574,11 +576,32 @@ class SoilCarbonModel(mesa.Model):
             sat_ref=None if saturation is None else np.concatenate([np.arange(n), t_in, t_out]),
         )
         f.pools = res.pools[:n].copy()
+        co2 = res.co2[:n] + self._limit_by_nitrogen(stabilised_before)
         f.tracer[t_in] = res.pools[n : n + t_in.size]
         f.tracer_out[t_out] = res.pools[n + t_in.size :]
         f.smd = res.smd[:n].copy()
         f.biochar = res.biochar[:n].copy()
-        return soc_before, f.soc(), res.co2[:n]
+        return soc_before, f.soc(), co2
+
+    def _limit_by_nitrogen(self, stabilised_before: np.ndarray) -> np.ndarray:
+        """``accounting.n_limit``: cap each farm's yearly gain of BIO + HUM by the N available.
+
+        New soil organic matter needs N at the C:N of SOM (van Groenigen et al. 2017): a farm
+        can stabilise at most ``n_available_kg_ha_yr × som_c_to_n / 1000`` t C/ha more than it
+        had; the excess is mineralised instead (taken from HUM, returned as CO2, so the mass
+        balance holds). Returns the extra CO2 per farm (t C/ha); zeros when the option is off.
+        The tracers are not capped: storage is then bounded by each farm's change.
+        """
+        f = self.farms
+        acc = self.params.accounting
+        if not acc.n_limit:
+            return np.zeros(f.n)
+        cap = acc.n_available_kg_ha_yr * acc.som_c_to_n / 1000.0
+        gain = f.pools[:, 2:].sum(axis=1) - stabilised_before
+        excess = np.minimum(np.maximum(gain - cap, 0.0), f.pools[:, 3])
+        f.pools[:, 3] -= excess
+        out: np.ndarray = excess
+        return out
 
     def _advance_icbm(
         self, temp: np.ndarray, rain: np.ndarray, evap: np.ndarray, d: resources.Drivers

@@ -138,6 +138,21 @@ class Accounting(_Section):
         le=50.0,
         sens=(10.0, 12.0),
     )
+    n_limit: bool = P(
+        False,
+        "-",
+        "option: the stabilised carbon a farm gains in a year (RothC BIO + HUM) is limited by the "
+        "N available to build it (van Groenigen et al. 2017: new SOM needs N at C:N 10-12)",
+    )
+    n_available_kg_ha_yr: float = P(
+        40.0,
+        "kg N/ha/yr",
+        "judgement (10-80): N a farm can spare each year to build new SOM (surplus, fixation, "
+        "residues) when accounting.n_limit is on",
+        ge=0.0,
+        le=1000.0,
+        sens=(10.0, 80.0),
+    )
     awc_mm_per_m_per_pct: float = P(
         17.5,
         "mm water per m soil per 1 % (mass) SOC",

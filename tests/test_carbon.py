@@ -320,3 +320,27 @@ def test_first_year_measured_change_does_not_count_fresh_litter() -> None:
     assert measured[0] <= 1.05 * measured[1]
     assert total[0] > 1.3 * total[1]  # the litter pulse the sampled stock leaves out
     assert measured[2] < measured[1]  # and gains fall as the soil nears its new equilibrium
+
+
+@pytest.mark.parametrize("available", [5.0, 20.0])
+def test_nitrogen_limit_caps_the_yearly_stabilised_gain(available: float) -> None:
+    """With accounting.n_limit, no farm gains more BIO + HUM in a year than its N allows."""
+    over = {**STILL, "accounting.n_limit": True, "accounting.n_available_kg_ha_yr": available}
+    m = _frozen(over, seed=6)
+    k = PRACTICE_IDS.index("cover_crops")
+    m.farms.adopted[:, k] = m.farms.eligible[:, k]
+    free = _frozen(STILL, seed=6)
+    free.farms.adopted[:, k] = free.farms.eligible[:, k]
+    cap = available * 11.0 / 1000.0
+    for _ in range(4):
+        before = m.farms.pools[:, 2:].sum(axis=1).copy()
+        m.step()
+        free.step()
+        assert (m.farms.pools[:, 2:].sum(axis=1) - before).max() <= cap + 1e-12
+    assert m.obs["soc_stock_t"] < free.obs["soc_stock_t"]  # the cap binds
+    # the excess is respired: the mass balance still closes
+    change = m.obs["soc_stock_t"] - m.stock0
+    flows = m.obs["carbon_inputs_t_cum"] - m.obs["co2_respired_t_cum"]
+    assert flows == pytest.approx(change, rel=1e-6)
+    gain = (m.obs["soc_stock_t"] - m.stock0) * C_TO_CO2
+    assert m.obs["sequestration_tco2e_cum"] == pytest.approx(gain)  # no storage here
