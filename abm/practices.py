@@ -77,6 +77,10 @@ class Practice:
         Share of the eligible farmed area using the practice at the start year (2020).
     disadoption_rate
         Yearly share of adopters who drop the practice under unchanged conditions.
+    cost_sd_eur_per_ha
+        Standard deviation between farms of the practice's net cost, EUR/ha/yr: each farm draws
+        its own persistent deviation once (:func:`abm.landscape.build_farms`), which gives it
+        its own willingness to accept a payment.
     extra_input_t_c_ha_yr, input_months, covers_bare_months, rate_modifier, dpm_rpm,
     fym_t_c_ha_yr, biochar_t_c_ha_yr, irrigation_mm_yr
         RothC driver changes, see module docstring.
@@ -94,6 +98,7 @@ class Practice:
     uncertainty_eur_per_ha: float
     initial_share: float
     disadoption_rate: float
+    cost_sd_eur_per_ha: float = 0.0
     extra_input_t_c_ha_yr: float = 0.0
     input_months: tuple[int, ...] = tuple(range(12))
     covers_bare_months: bool = False
@@ -124,10 +129,13 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.04,
         disadoption_rate=0.15,
+        cost_sd_eur_per_ha=42.0,
         extra_input_t_c_ha_yr=0.75,
         input_months=(9, 10, 11, 0, 1, 2),
         covers_bare_months=True,
         sources={
+            "cost_sd_eur_per_ha": "SARE 2019 cost range 37-193 USD/ha read as 5-95 % of a "
+            "normal: (193-37)/3.29 x 0.893 EUR/USD",
             "annual_cost_eur_per_ha": "SARE 2019 median 37 USD/acre = 91 USD/ha (range 37-193)",
             "benefit_eur_per_ha": "judgement: 70 % of the cost recovered (range 30-120 %); "
             "SARE ~3 yr pay-back for those who keep it",
@@ -153,10 +161,12 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=60.0,
         initial_share=0.05,
         disadoption_rate=0.10,
+        cost_sd_eur_per_ha=40.0,
         extra_input_t_c_ha_yr=1.8,
         input_months=(7, 8),
         rate_modifier=0.9,
         sources={
+            "cost_sd_eur_per_ha": "judgement (20-80): machinery, soils and weed pressure differ",
             "annual_cost_eur_per_ha": "Univ. Illinois (Schnitkey): no-till saves 19.05 USD/acre "
             "machine+fuel+labour (negative cost)",
             "establishment_cost_eur_per_ha": "judgement: direct drill and learning (50-300)",
@@ -184,10 +194,13 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=80.0,
         initial_share=0.01,
         disadoption_rate=0.01,
+        cost_sd_eur_per_ha=40.0,
         extra_input_t_c_ha_yr=1.25,
         input_months=(9, 10, 11),
         dpm_rpm=0.25,
         sources={
+            "cost_sd_eur_per_ha": "judgement (20-80): establishment 2,000-4,500 EUR/ha (La "
+            "France Agricole 2016) net of 80 % aid and annualised, plus land lost",
             "establishment_cost_eur_per_ha": "La France Agricole 2016: 2,000-4,500 EUR/ha, "
             "net of the CAP 80 % investment aid",
             "annual_cost_eur_per_ha": "judgement: maintenance and pruning (0-60)",
@@ -214,9 +227,12 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=30.0,
         initial_share=0.10,
         disadoption_rate=0.05,
+        cost_sd_eur_per_ha=25.0,
         fym_t_c_ha_yr=1.38,
         input_months=(2, 3),
         sources={
+            "cost_sd_eur_per_ha": "judgement (10-50): ADAS 7-10 GBP/t nutrient value x 16 t/ha "
+            "and haulage distance",
             "annual_cost_eur_per_ha": "judgement: haulage and spreading of 16 t/ha (30-120)",
             "benefit_eur_per_ha": "WRAP/Defra DC-Agri 16 t/ha x ADAS 8 GBP/t nutrient value "
             "(x1.15 EUR/GBP, judgement)",
@@ -241,9 +257,11 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.05,
         disadoption_rate=0.08,
+        cost_sd_eur_per_ha=25.0,
         extra_input_t_c_ha_yr=0.75,
         input_months=(7, 8),
         sources={
+            "cost_sd_eur_per_ha": "judgement (10-50)",
             "annual_cost_eur_per_ha": "judgement (10-80)",
             "benefit_eur_per_ha": "judgement (0-80)",
             "initial_share": "judgement (0.02-0.1)",
@@ -266,9 +284,11 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.10,
         disadoption_rate=0.05,
+        cost_sd_eur_per_ha=20.0,
         extra_input_t_c_ha_yr=0.97,
         input_months=tuple(range(3, 10)),
         sources={
+            "cost_sd_eur_per_ha": "judgement (10-40); EQIP 528 pays 4-12 USD/acre",
             "annual_cost_eur_per_ha": "judgement: labour and moves (10-60); EQIP 528 pays "
             "4-12 USD/acre (farmersnavigator 2026)",
             "establishment_cost_eur_per_ha": "judgement 150 EUR/ha fencing and water, net of the "
@@ -294,11 +314,13 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=80.0,
         initial_share=0.03,
         disadoption_rate=0.02,
+        cost_sd_eur_per_ha=60.0,
         extra_input_t_c_ha_yr=1.65,
         input_months=(7, 8),
         irrigation_mm_yr=150.0,
         zones=("mediterranean", "continental", "tropical"),
         sources={
+            "cost_sd_eur_per_ha": "judgement (30-120): water access and energy prices differ",
             "annual_cost_eur_per_ha": "judgement: water and energy (50-300)",
             "establishment_cost_eur_per_ha": "judgement: equipment (500-4000)",
             "benefit_eur_per_ha": "judgement: yield gain in dry climates (50-400)",
@@ -323,9 +345,12 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=60.0,
         initial_share=0.0,
         disadoption_rate=0.05,
+        cost_sd_eur_per_ha=85.0,
         biochar_t_c_ha_yr=0.5,
         input_months=(3,),
         sources={
+            "cost_sd_eur_per_ha": "biochar 100-200 USD/t traded (Quantum 2023-24; some to 525) x "
+            "0.7 t/ha: judgement 85 (40-150)",
             "annual_cost_eur_per_ha": "judgement: 0.7 t biochar/ha/yr at ~350 EUR/t (100-500)",
             "benefit_eur_per_ha": "judgement (0-60)",
             "biochar_t_c_ha_yr": "judgement: 0.5 t C/ha/yr applied (0.2-2); 97 % stable, "
