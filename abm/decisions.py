@@ -223,8 +223,8 @@ def calibrate_intercepts(
     ``disadoption_rate_p`` (with a churn ``floor``, the utility part is solved for
     ``(d − floor)/(1 − floor)``). ``alpha_p``: mean adoption hazard over eligible
     non-adopters equals the entry rate that balances exits, ``d·s/(1−s)`` (floored at
-    ``min_entry_rate`` so a practice nobody uses yet, such as biochar, can still start). With ``current_share`` ``c`` (burn-in)
-    the entry rate also closes ``pull`` of the gap to the target each year:
+    ``min_entry_rate`` so a practice nobody uses yet, such as biochar, can still start).
+    With ``current_share`` ``c`` (burn-in) the entry rate also closes ``pull`` of the gap to the target each year:
     ``(d·c + pull·(s − c))/(1 − c)`` — flows, not stocks, are matched, so the state reaches its
     target without the decades-long lag of steering on the share itself.
     """
