@@ -224,9 +224,9 @@ def calibrate_intercepts(
     ``(d − floor)/(1 − floor)``). ``alpha_p``: mean adoption hazard over eligible
     non-adopters equals the entry rate that balances exits, ``d·s/(1−s)`` (floored at
     ``min_entry_rate`` so a practice nobody uses yet, such as biochar, can still start).
-    With ``current_share`` ``c`` (burn-in) the entry rate also closes ``pull`` of the gap to the target each year:
-    ``(d·c + pull·(s − c))/(1 − c)`` — flows, not stocks, are matched, so the state reaches its
-    target without the decades-long lag of steering on the share itself.
+    With ``current_share`` ``c`` (burn-in) the entry rate also closes ``pull`` of the gap to
+    the target each year: ``(d·c + pull·(s − c))/(1 − c)`` — flows, not stocks, are matched,
+    so the state reaches its target without the decades-long lag of steering on the share.
     """
     n_p = adopted.shape[1]
     alpha = np.zeros(n_p)
