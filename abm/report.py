@@ -291,7 +291,7 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
         for name in others:
             est, lo, hi = costs.get(name, {}).get(key, (math.nan, math.nan, math.nan))
             cells.append(_cell(est, lo, hi, 2 if np.isfinite(lo) else 1, 0))
-        rows[f"{label} (€/t, bootstrap CI)"] = cells
+        rows[f"{label} (€/t CO2e, bootstrap CI)"] = cells
     return pd.DataFrame.from_dict(rows, orient="index", columns=others)
 
 
@@ -324,6 +324,8 @@ def paired_costs(
         p = _pairs(runs, name, baseline)
         res: dict[str, tuple[float, float, float]] = {}
         for key, (cost, tonnes) in COST_PER_TONNE.items():
+            if tonnes not in runs.columns and tonnes.endswith("_final"):
+                tonnes = tonnes.replace("_final", "_2050")  # folders with 2050 KPIs only
             if cost not in runs.columns or tonnes not in runs.columns:
                 continue
             dcost = p[cost].to_numpy(dtype=float) - p[f"{cost}__base"].to_numpy(dtype=float)
