@@ -189,19 +189,30 @@ def decide_one(
     return uniform < p_adopt
 
 
-def _solve_intercept(z: FloatArray, target: float, sign: float) -> float:
-    """The c with mean(logistic(sign * (c + z))) == target (bisection, monotone in c)."""
-    if z.size == 0:
-        return 0.0
-    lo, hi = -60.0, 60.0
-    for _ in range(80):
+def _solve_intercepts(z: FloatArray, mask: BoolArray, target: FloatArray) -> FloatArray:
+    """Per column ``p``: the c with mean over ``mask[:, p]`` of logistic(c + z) == target.
+
+    All columns at once: 12 halvings of [-60, 60] (monotone in c), then Newton steps kept
+    inside that bracket; 0 for a column with no row in the mask.
+    """
+    n = mask.sum(axis=0)
+    lo = np.full(z.shape[1], -60.0)
+    hi = np.full(z.shape[1], 60.0)
+    w = mask / np.maximum(n, 1)
+    for _ in range(12):  # bracket to ~0.03
         mid = 0.5 * (lo + hi)
-        val = float(np.mean(logistic(sign * (mid + z))))
-        if (val < target) == (sign > 0):
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+        below = (logistic(mid[None, :] + z) * w).sum(axis=0) < target
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    c = 0.5 * (lo + hi)
+    for _ in range(5):  # safeguarded Newton steps inside the bracket
+        q = logistic(c[None, :] + z)
+        f = (q * w).sum(axis=0) - target
+        slope = (q * (1.0 - q) * w).sum(axis=0)
+        step = np.divide(f, slope, out=np.zeros_like(f), where=slope > 0)
+        c = np.clip(c - step, lo, hi)
+    out: FloatArray = np.where(n > 0, c, 0.0)
+    return out
 
 
 def calibrate_intercepts(
@@ -229,22 +240,20 @@ def calibrate_intercepts(
     so the state reaches its target without the decades-long lag of steering on the share.
     """
     n_p = adopted.shape[1]
-    alpha = np.zeros(n_p)
-    gamma = np.zeros(n_p)
-    for p in range(n_p):
-        s = float(initial_share[p])
-        d = float(disadoption_rate[p])
-        users = adopted[:, p]
-        # with no users yet, calibrate retention over the eligible farms instead
-        keepers = users if users.any() else eligible[:, p]
-        f = 0.0 if floor is None else float(floor[p])
-        d_util = max(d - f, 0.0) / max(1.0 - f, 1e-9)
-        gamma[p] = _solve_intercept(u_keep[keepers, p], 1.0 - d_util, +1.0)
-        if current_share is None:
-            entry = max(d * s / max(1.0 - s, 1e-9), min_entry_rate)
-        else:
-            c = float(current_share[p])
-            entry = max((d * c + pull * (s - c)) / max(1.0 - c, 1e-9), min_entry_rate)
-        pool = eligible[:, p] & ~users
-        alpha[p] = _solve_intercept(u_adopt[pool, p], min(entry, 0.999), +1.0)
+    floor_ = np.zeros(n_p) if floor is None else np.asarray(floor, dtype=float)
+    s = np.asarray(initial_share, dtype=float)
+    d = np.asarray(disadoption_rate, dtype=float)
+    # with no users yet, calibrate retention over the eligible farms instead
+    has_users: BoolArray = np.asarray(adopted.any(axis=0), dtype=bool)
+    keepers = np.where(has_users[None, :], adopted, eligible)
+    d_util = np.maximum(d - floor_, 0.0) / np.maximum(1.0 - floor_, 1e-9)
+    gamma = _solve_intercepts(u_keep, keepers, 1.0 - d_util)
+    if current_share is None:
+        entry = d * s / np.maximum(1.0 - s, 1e-9)
+    else:
+        c = np.asarray(current_share, dtype=float)
+        entry = (d * c + pull * (s - c)) / np.maximum(1.0 - c, 1e-9)
+    entry = np.minimum(np.maximum(entry, min_entry_rate), 0.999)
+    alpha = _solve_intercepts(u_adopt, eligible & ~adopted, entry)
+    assert alpha.shape == (n_p,)  # internal consistency
     return alpha, gamma

@@ -299,7 +299,8 @@ class SoilCarbonModel(mesa.Model):
                 current_share=count_share,
             )
             before = f.adopted.copy()
-            self.decide_farmers()
+            # the vectorised rule builds the world (subclasses may override decide_farmers)
+            SoilCarbonModel.decide_farmers(self, utilities=(u_adopt, u_keep))
             self.grow_area(before)
         # final solve: flows balance at the state the burn-in reached (a stationary start)
         users = f.adopted & f.eligible
@@ -479,12 +480,23 @@ class SoilCarbonModel(mesa.Model):
         u_keep = retention_utility(nb_keep, f.attitude, self.norm, f.years, duty, w)
         return u_adopt, u_keep
 
-    def decide_farmers(self, uniforms: np.ndarray | None = None) -> None:
-        """Every farmer decides for every practice (vectorised twin of :meth:`Farmer.step`)."""
+    def decide_farmers(
+        self,
+        uniforms: np.ndarray | None = None,
+        utilities: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Every farmer decides for every practice (vectorised twin of :meth:`Farmer.step`).
+
+        ``utilities``: this state's ``(u_adopt, u_keep)`` when the caller has just computed
+        them (the burn-in), with ``self.norm`` already set.
+        """
         f = self.farms
         fp = self.params.farmer
-        self.norm = self.peer_signal()
-        u_adopt, u_keep = self._utilities()
+        if utilities is None:
+            self.norm = self.peer_signal()
+            u_adopt, u_keep = self._utilities()
+        else:
+            u_adopt, u_keep = utilities
         if uniforms is None:
             uniforms = self.rng_behaviour.random(f.adopted.shape)
         d = decide(

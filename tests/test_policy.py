@@ -413,3 +413,17 @@ def test_run_kpis_define_additionality_and_costs_once() -> None:
     )
     # per additional tonne needs the paired baseline: NaN in a single run
     assert np.isnan(k["public_cost_eur_per_additional_tco2e"])
+
+
+def test_intercept_solver_hits_its_targets_in_every_column() -> None:
+    from abm.decisions import _solve_intercepts, logistic
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0.0, 2.0, (800, 8))
+    mask = rng.random((800, 8)) < 0.5
+    mask[:, 7] = False  # a practice nobody can take: intercept 0
+    target = np.array([1e-4, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999, 0.3])
+    c = _solve_intercepts(z, mask, target)
+    got = (logistic(c[None, :7] + z[:, :7]) * mask[:, :7]).sum(axis=0) / mask[:, :7].sum(axis=0)
+    np.testing.assert_allclose(got, target[:7], rtol=1e-9)
+    assert c[7] == 0.0
