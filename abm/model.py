@@ -381,10 +381,14 @@ class SoilCarbonModel(mesa.Model):
         2. Businesses grow demand and offer supply contracts (premium, insetting).
         3. Scientists verify last year's SOC change on enrolled farms (MRV), update the
            good-practice database, advise; NGOs advise within capacity and campaign.
-        4. Farmers decide, all at once (:meth:`decide_farmers`; peer signal = sparse product).
-        5. Payments and penalties settle: subsidies and result-based payments within budget,
-           inspections and fines, premiums and insetting on verification.
-        6. Soil update: 12 months of RothC for every farm (plus the imported-carbon tracer).
+        4. Farmers decide, all at once (:meth:`decide_farmers`; peer signal = sparse product),
+           then grow or trial their area shares (:meth:`grow_area`); their private cost.
+        5. Payments and penalties settle: per-hectare levels and result-based payments (on
+           last year's verified sequestration) within budget, conditionality inspections;
+           then voluntary carbon contracts for this year (enrol, renew, exit: the buffer pays
+           reversals); premiums and insetting on verification.
+        6. Soil update: 12 months of RothC for every farm (plus the imported-carbon tracer);
+           contracted farms are verified next year.
         7. Reporters record the year.
         """
         p = self.params
