@@ -10,7 +10,7 @@ Non-adopter (adoption hazard)::
           + w_norm * norm                              # TPB subjective norm: adopting peers
           + w_control * (knowledge - complexity_p)     # TPB perceived behavioural control
           - risk_aversion * sd / 100                   # risk against uncertain returns
-          - w_load * n_used                            # practices already in use: labour, attention
+          - w_load * n_used                            # practices in use (0 by default)
           + duty_p                                     # obeying a mandate (or ban, negative)
     P(adopt) = logistic(V)
 
@@ -18,7 +18,12 @@ Adopter (dis-adoption hazard)::
 
     W = gamma_p + w_economic * NB_keep / 100 + w_attitude * (attitude - 0.5) + w_norm * norm
           + w_habit * min(years, 10) / 10 + duty_p
-    P(drop) = logistic(-W)
+    P(drop) = floor_p + (1 - floor_p) * logistic(-W)
+
+``floor_p`` (``farmer.churn_floor_share`` × the observed dis-adoption rate) is churn from shocks
+no payment prevents — rotations, land tenure, weather: observed programmes keep large churn
+(ERS EIB-222: cover crops kept 3-4 yr of 4 on only 19-32 % of acres; 21 % of US no-till acres
+in continuous no-till 2012-17), so dis-adoption under payments does not fall to zero.
 
 Perceived control enters the intention to adopt only: once a farmer uses a practice, habit
 (years of use) stands for it.
@@ -28,6 +33,11 @@ A non-adopter weighs the economics only as far as it knows the practice (``knowl
 relative advantage sets how far adoption can go, learnability how fast (ADOPT, Kuehne et al.
 2017), and knowledge spreads from adopting peers and advisers — the source of S-shaped
 diffusion under a constant incentive (Ryan & Gross 1943: ~5 yr from first hearing to adoption).
+The decision is whether to use a practice at all; how much of the farm it covers grows from a
+trial on part of it (:meth:`abm.model.SoilCarbonModel.grow_area`).
+
+Persistent heterogeneity: ``NB`` includes the farm's own net-cost deviation drawn once
+(:func:`abm.landscape.build_farms`), so farms differ lastingly in what they would accept.
 The intercepts ``alpha_p`` and ``gamma_p`` are not free parameters: :func:`calibrate_intercepts`
 sets them at the start so that, with no new policy, the mean drop hazard of adopters equals the
 observed yearly dis-adoption rate and expected entries equal expected exits at the initial
@@ -132,6 +142,7 @@ def decide(
     alpha: FloatArray,
     gamma: FloatArray,
     uniforms: FloatArray,
+    floor: FloatArray | None = None,
 ) -> Decision:
     """Apply the yearly hazards with pre-drawn uniforms (so a per-agent loop can match it).
 
@@ -145,9 +156,13 @@ def decide(
         (P,) intercepts from :func:`calibrate_intercepts`.
     uniforms
         (N, P) uniform(0, 1) draws from the model's behaviour generator.
+    floor
+        (P,) yearly drop probability no utility removes (default 0).
     """
     p_adopt = logistic(alpha[None, :] + u_adopt)
     p_drop = logistic(-(gamma[None, :] + u_keep))
+    if floor is not None:
+        p_drop = floor[None, :] + (1.0 - floor[None, :]) * p_drop
     adopt = ~adopted & eligible & (uniforms < p_adopt)
     drop = adopted & (uniforms < p_drop)
     new = (adopted & ~drop) | adopt
@@ -162,30 +177,42 @@ def decide_one(
     alpha: float,
     gamma: float,
     uniform: float,
+    floor: float = 0.0,
 ) -> bool:
     """Scalar twin of :func:`decide` for one farmer and practice (the per-agent reference)."""
     if adopted:
-        p_drop = 1.0 / (1.0 + math.exp(gamma + u_keep))
+        p_drop = floor + (1.0 - floor) * 0.5 * (1.0 + math.tanh(-0.5 * (gamma + u_keep)))
         return not uniform < p_drop
     if not eligible:
         return False
-    p_adopt = 1.0 / (1.0 + math.exp(-(alpha + u_adopt)))
+    p_adopt = 0.5 * (1.0 + math.tanh(0.5 * (alpha + u_adopt)))
     return uniform < p_adopt
 
 
-def _solve_intercept(z: FloatArray, target: float, sign: float) -> float:
-    """The c with mean(logistic(sign * (c + z))) == target (bisection, monotone in c)."""
-    if z.size == 0:
-        return 0.0
-    lo, hi = -60.0, 60.0
-    for _ in range(80):
+def _solve_intercepts(z: FloatArray, mask: BoolArray, target: FloatArray) -> FloatArray:
+    """Per column ``p``: the c with mean over ``mask[:, p]`` of logistic(c + z) == target.
+
+    All columns at once: 12 halvings of [-60, 60] (monotone in c), then Newton steps kept
+    inside that bracket; 0 for a column with no row in the mask.
+    """
+    n = mask.sum(axis=0)
+    lo = np.full(z.shape[1], -60.0)
+    hi = np.full(z.shape[1], 60.0)
+    w = mask / np.maximum(n, 1)
+    for _ in range(12):  # bracket to ~0.03
         mid = 0.5 * (lo + hi)
-        val = float(np.mean(logistic(sign * (mid + z))))
-        if (val < target) == (sign > 0):
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
+        below = (logistic(mid[None, :] + z) * w).sum(axis=0) < target
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    c = 0.5 * (lo + hi)
+    for _ in range(5):  # safeguarded Newton steps inside the bracket
+        q = logistic(c[None, :] + z)
+        f = (q * w).sum(axis=0) - target
+        slope = (q * (1.0 - q) * w).sum(axis=0)
+        step = np.divide(f, slope, out=np.zeros_like(f), where=slope > 0)
+        c = np.clip(c - step, lo, hi)
+    out: FloatArray = np.where(n > 0, c, 0.0)
+    return out
 
 
 def calibrate_intercepts(
@@ -196,26 +223,37 @@ def calibrate_intercepts(
     initial_share: FloatArray,
     disadoption_rate: FloatArray,
     *,
+    floor: FloatArray | None = None,
+    current_share: FloatArray | None = None,
+    pull: float = 0.5,
     min_entry_rate: float = 1e-4,
 ) -> tuple[FloatArray, FloatArray]:
     """Intercepts making the no-new-policy start stationary.
 
     ``gamma_p``: mean drop hazard over current adopters of ``p`` equals
-    ``disadoption_rate_p``. ``alpha_p``: mean adoption hazard over eligible non-adopters equals
-    the entry rate that balances exits, ``d·s/(1−s)`` (floored at ``min_entry_rate`` so a practice
-    nobody uses yet, such as biochar, can still start).
+    ``disadoption_rate_p`` (with a churn ``floor``, the utility part is solved for
+    ``(d − floor)/(1 − floor)``). ``alpha_p``: mean adoption hazard over eligible
+    non-adopters equals the entry rate that balances exits, ``d·s/(1−s)`` (floored at
+    ``min_entry_rate`` so a practice nobody uses yet, such as biochar, can still start).
+    With ``current_share`` ``c`` (burn-in) the entry rate also closes ``pull`` of the gap to
+    the target each year: ``(d·c + pull·(s − c))/(1 − c)`` — flows, not stocks, are matched,
+    so the state reaches its target without the decades-long lag of steering on the share.
     """
     n_p = adopted.shape[1]
-    alpha = np.zeros(n_p)
-    gamma = np.zeros(n_p)
-    for p in range(n_p):
-        s = float(initial_share[p])
-        d = float(disadoption_rate[p])
-        users = adopted[:, p]
-        # with no users yet, calibrate retention over the eligible farms instead
-        keepers = users if users.any() else eligible[:, p]
-        gamma[p] = _solve_intercept(u_keep[keepers, p], 1.0 - d, +1.0)
-        entry = max(d * s / max(1.0 - s, 1e-9), min_entry_rate)
-        pool = eligible[:, p] & ~users
-        alpha[p] = _solve_intercept(u_adopt[pool, p], min(entry, 0.999), +1.0)
+    floor_ = np.zeros(n_p) if floor is None else np.asarray(floor, dtype=float)
+    s = np.asarray(initial_share, dtype=float)
+    d = np.asarray(disadoption_rate, dtype=float)
+    # with no users yet, calibrate retention over the eligible farms instead
+    has_users: BoolArray = np.asarray(adopted.any(axis=0), dtype=bool)
+    keepers = np.where(has_users[None, :], adopted, eligible)
+    d_util = np.maximum(d - floor_, 0.0) / np.maximum(1.0 - floor_, 1e-9)
+    gamma = _solve_intercepts(u_keep, keepers, 1.0 - d_util)
+    if current_share is None:
+        entry = d * s / np.maximum(1.0 - s, 1e-9)
+    else:
+        c = np.asarray(current_share, dtype=float)
+        entry = (d * c + pull * (s - c)) / np.maximum(1.0 - c, 1e-9)
+    entry = np.minimum(np.maximum(entry, min_entry_rate), 0.999)
+    alpha = _solve_intercepts(u_adopt, eligible & ~adopted, entry)
+    assert alpha.shape == (n_p,)  # internal consistency
     return alpha, gamma

@@ -106,6 +106,23 @@ class Farms:
     measured_dsoc: FloatArray
     dsoc_last: FloatArray
     abandoned: BoolArray
+    # ---- behaviour and schemes (issue 8) -------------------------------------------------
+    area_share: FloatArray
+    """(N, P) share of the farm's area under each practice, 0-1 (0 when not used)."""
+    cost_dev_eur_per_ha: FloatArray
+    """(N, P) the farm's persistent deviation from the practice's net cost, EUR/ha/yr."""
+    prior_share: FloatArray
+    """(N, P) area share when the scheme started (payments on it are not additional)."""
+    enrolled: BoolArray
+    """(N,) in a result-based carbon contract this year."""
+    contract_left: FloatArray
+    """(N,) years left in the carbon contract."""
+    carbon_balance_t: FloatArray
+    """(N,) negative verified balance carried forward, t CO2e (<= 0)."""
+    findings: FloatArray
+    """(N,) conditionality findings of non-compliance so far."""
+    open_to_schemes: BoolArray
+    """(N,) the farm takes voluntary payments and contracts (drawn once)."""
 
     @property
     def n(self) -> int:
@@ -218,6 +235,13 @@ def build_farms(
     ngo = assign_ties(n, n_ngos, net.advisory_share, rng)
     business = assign_ties(n, n_businesses, net.supply_share, rng)
     gov = (zone % net.n_governments).astype(np.int64)
+    # behaviour heterogeneity, drawn last so the soil and network draws are unchanged
+    cost_sd = np.array([getattr(params.practices, p).cost_sd_eur_per_ha for p in PRACTICE_IDS])
+    cost_dev = rng.standard_normal((n, n_p)) * cost_sd[None, :]
+    cost_dev += fp.farm_cost_sd_eur_per_ha * rng.standard_normal(n)[:, None]
+    open_to_schemes = rng.random(n) >= fp.closed_share
+    ramp_share = fp.trial_share + fp.expand_share_per_yr * (years - 1.0)
+    area_share = np.where(adopted, np.clip(ramp_share, 0.0, 1.0), 0.0)
     zeros = np.zeros(n)
     false = np.zeros(n, dtype=bool)
     return Farms(
@@ -262,6 +286,14 @@ def build_farms(
         measured_dsoc=zeros.copy(),
         dsoc_last=zeros.copy(),
         abandoned=false.copy(),
+        area_share=area_share,
+        cost_dev_eur_per_ha=cost_dev,
+        prior_share=area_share.copy(),
+        enrolled=false.copy(),
+        contract_left=zeros.copy(),
+        carbon_balance_t=zeros.copy(),
+        findings=zeros.copy(),
+        open_to_schemes=open_to_schemes,
     )
 
 

@@ -18,8 +18,9 @@ import numpy as np
 
 from abm import accounting, reporters, resources
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
+from abm.agents.government import policy_tiers
 from abm.decisions import Weights, adoption_utility, calibrate_intercepts, decide, retention_utility
-from abm.economics import Instruments, PracticeTable, net_benefits
+from abm.economics import Instruments, PracticeTable, net_benefits, ramp
 from abm.exchanges import Ledger
 from abm.landscape import (
     build_farms,
@@ -39,6 +40,8 @@ WINDOW_YR = 5
 """Years over which the 4 permille indicators annualise the SOC change (and the adaptive rule
 reads it): a multi-year change, so that one year's weather and fresh litter do not decide."""
 
+KAPPA0 = 0.5
+KAPPA_DECAY = 0.2
 LEARNING_BY_DOING = 0.2
 """Yearly knowledge gain of a practice's users, share of the gap to 1 (judgement, 0.1–0.4)."""
 
@@ -51,6 +54,10 @@ FLOWS = (
     "insetting_eur",
     "mrv_cost_eur",
     "ngo_funding_eur",
+    "nonadditional_payments_eur",
+    "credits_verified_tco2e",
+    "inspection_cost_eur",
+    "private_cost_eur",
 )
 
 
@@ -157,6 +164,12 @@ class SoilCarbonModel(mesa.Model):
             w_habit=p.farmer.w_habit,
             w_load=p.farmer.w_load,
         )
+        pp = [getattr(p.practices, pid) for pid in PRACTICE_IDS]
+        self.churn_floor = p.farmer.churn_floor_share * np.array([x.disadoption_rate for x in pp])
+        self.buffer_t = 0.0
+        """Programme buffer, t CO2e: withheld credits minus reversals it paid for."""
+        self.reversals_t = 0.0
+        """Reversals cancelled from the buffer (negative balances at exit), t CO2e."""
         self.instruments = self._no_policy()
         self.campaign_level = 0.0
         self.burning_in = False
@@ -232,11 +245,15 @@ class SoilCarbonModel(mesa.Model):
 
     def _no_policy(self) -> Instruments:
         n_p = len(PRACTICE_IDS)
+        n_g = self.params.network.n_governments
         return Instruments(
-            subsidy=np.zeros((self.params.network.n_governments, n_p)),
+            subsidy=np.zeros((n_g, n_p)),
+            tier_levels=np.zeros((n_g, len(policy_tiers(self)) + 1)),
+            tier_practices=np.zeros(n_p, dtype=bool),
             carbon_price=0.0,
             buffer_share=self.params.policy.buffer_share,
-            mrv_cost_farmer=0.0,
+            deduction_share=self.params.policy.uncertainty_deduction,
+            fixed_cost_farmer=0.0,
             mandate_penalty=np.zeros(n_p),
             ban_penalty=np.zeros(n_p),
             duty=np.zeros(n_p),
@@ -252,10 +269,11 @@ class SoilCarbonModel(mesa.Model):
 
         First the instantaneous calibration of :func:`abm.decisions.calibrate_intercepts`; then
         ``farmer.burn_in_yr`` behaviour-only years before the start (baseline advice, peers,
-        learning, no policy, no soil) during which each practice's intercepts are nudged towards
-        its initial share and observed dis-adoption rate. The burn-in leaves a consistent
-        behavioural state — adopters clustered among peers, years of use, knowledge — and
-        intercepts under which the no-new-policy world is close to stationary.
+        learning, area growth, no policy, no soil) during which each practice's intercepts are
+        nudged towards its initial share — of the eligible *area*, counting area shares — and
+        its observed dis-adoption rate. The burn-in leaves a consistent behavioural state —
+        adopters clustered among peers, years of use, area shares, knowledge — and intercepts
+        under which the no-new-policy world is close to stationary.
         """
         p = self.params
         f = self.farms
@@ -265,7 +283,7 @@ class SoilCarbonModel(mesa.Model):
         self.norm = self.peer_signal()
         u_adopt, u_keep = self._utilities()
         self.alpha, self.gamma = calibrate_intercepts(
-            f.adopted, f.eligible, u_adopt, u_keep, share, drop
+            f.adopted, f.eligible, u_adopt, u_keep, share, drop, floor=self.churn_floor
         )
         years = p.farmer.burn_in_yr
         if years == 0:
@@ -275,28 +293,88 @@ class SoilCarbonModel(mesa.Model):
             x = np.clip(x, 1e-4, 1 - 1e-4)
             return np.log(x / (1 - x))
 
-        n_elig = f.eligible.sum(axis=0)
-        steer_share = (share >= 0.005) & (n_elig >= 10)
+        n_elig = np.maximum(f.eligible.sum(axis=0), 1)
+        depth = self.stationary_depth(drop)
         self.burning_in = True
         for k in range(years):
             self.year = p.start_year - years + k
-            kappa = 0.5 / (1.0 + 0.2 * k)  # decreasing gain averages out sampling noise
             for ngo in self.ngos:
                 ngo.step()
             for scientist in self.scientists:
                 scientist.step()
+            # re-solve the intercepts on today's state: entries balance exits at the target
+            # and close part of the gap; targets are farm counts scaled by the area share of users
+            users = f.adopted & f.eligible
+            area_users = (f.area[:, None] * users).sum(axis=0)
+            elig_area = (f.area[:, None] * f.eligible).sum(axis=0)
+            count_share = users.sum(axis=0) / n_elig
+            count_area = area_users / np.maximum(elig_area, 1e-12)
+            ratio = np.where(count_area > 0, count_share / np.maximum(count_area, 1e-12), 1.0)
+            target = np.clip(share / depth * ratio, 0.0, 0.95)
+            self.norm = self.peer_signal()
+            u_adopt, u_keep = self._utilities()
+            self.alpha, self.gamma = calibrate_intercepts(
+                f.adopted,
+                f.eligible,
+                u_adopt,
+                u_keep,
+                target,
+                drop,
+                floor=self.churn_floor,
+                current_share=count_share,
+            )
             before = f.adopted.copy()
-            self.decide_farmers()
-            users = before.sum(axis=0)
-            observed_share = (f.adopted & f.eligible).sum(axis=0) / np.maximum(n_elig, 1)
-            observed_drop = (before & ~f.adopted).sum(axis=0) / np.maximum(users, 1)
-            self.alpha += np.where(steer_share, kappa * (logit(share) - logit(observed_share)), 0.0)
-            steer_drop = steer_share & (users >= 10)
-            self.gamma += np.where(steer_drop, kappa * (logit(observed_drop) - logit(drop)), 0.0)
+            # the vectorised rule builds the world (subclasses may override decide_farmers)
+            SoilCarbonModel.decide_farmers(self, utilities=(u_adopt, u_keep))
+            self.grow_area(before)
+        # final solve: flows balance at the state the burn-in reached (a stationary start)
+        users = f.adopted & f.eligible
+        self.norm = self.peer_signal()
+        u_adopt, u_keep = self._utilities()
+        self.alpha, self.gamma = calibrate_intercepts(
+            f.adopted,
+            f.eligible,
+            u_adopt,
+            u_keep,
+            users.sum(axis=0) / n_elig,
+            drop,
+            floor=self.churn_floor,
+        )
         self.burning_in = False
         self.year = p.start_year
         self.ledger = Ledger()
         self.flows = defaultdict(float)
+        f.prior_share = f.area_share.copy()
+
+    def stationary_depth(self, drop: np.ndarray) -> np.ndarray:
+        """(P,) mean area share of a practice's users when dis-adoption ``drop`` is stationary.
+
+        With a constant yearly drop probability ``d`` the years of use ``k`` of current users
+        are geometric, weight ``(1 − d)^(k−1)``, and a user in its ``k``-th year covers
+        ``min(1, trial + expand·(k − 1))`` of its farm (:meth:`grow_area`).
+        """
+        fp = self.params.farmer
+        k = np.arange(1, 201, dtype=float)[:, None]
+        w = (1.0 - np.clip(drop, 1e-3, 0.999)[None, :]) ** (k - 1.0)
+        cover = np.minimum(1.0, fp.trial_share + fp.expand_share_per_yr * (k - 1.0))
+        out: np.ndarray = (w * cover).sum(axis=0) / w.sum(axis=0)
+        return out
+
+    def grow_area(self, before: np.ndarray) -> np.ndarray:
+        """Update area shares after the year's decisions; return the shares before.
+
+        A first use is a trial on ``farmer.trial_share`` of the farm; a kept practice grows by
+        ``farmer.expand_share_per_yr`` a year up to the whole farm; a dropped one goes to 0
+        (judgement after Ryan & Gross 1943, see :class:`abm.scenario.Farmer`). No farm's share
+        of a practice rises by more than ``max(trial_share, expand_share_per_yr)`` in a year, so
+        no scheme moves more than that share of the farmed area into a practice in one year.
+        """
+        f = self.farms
+        fp = self.params.farmer
+        old = f.area_share.copy()
+        grown = np.minimum(old + fp.expand_share_per_yr, 1.0)
+        f.area_share = np.where(f.adopted, np.where(before, grown, fp.trial_share), 0.0)
+        return old
 
     # ------------------------------------------------------------------------------------
     # the year
@@ -309,15 +387,22 @@ class SoilCarbonModel(mesa.Model):
         2. Businesses grow demand and offer supply contracts (premium, insetting).
         3. Scientists verify last year's SOC change on enrolled farms (MRV), update the
            good-practice database, advise; NGOs advise within capacity and campaign.
-        4. Farmers decide, all at once (:meth:`decide_farmers`; peer signal = sparse product).
-        5. Payments and penalties settle: subsidies and result-based payments within budget,
-           inspections and fines, premiums and insetting on verification.
-        6. Soil update: 12 months of RothC for every farm (plus the imported-carbon tracer).
+        4. Farmers decide, all at once (:meth:`decide_farmers`; peer signal = sparse product),
+           then grow or trial their area shares (:meth:`grow_area`); their private cost.
+        5. Payments and penalties settle: per-hectare levels and result-based payments (on
+           last year's verified sequestration) within budget, conditionality inspections;
+           then voluntary carbon contracts for this year (enrol, renew, exit: the buffer pays
+           reversals); premiums and insetting on verification.
+        6. Soil update: 12 months of RothC for every farm (plus the imported-carbon tracer);
+           contracted farms are verified next year.
         7. Reporters record the year.
         """
         p = self.params
+        f = self.farms
         self.flows = defaultdict(float)
         active = p.policy.start_year <= self.year <= p.policy.end_year
+        if self.year == p.policy.start_year:
+            f.prior_share = f.area_share.copy()  # what payments cannot make additional
         self.campaign_level = p.advice.campaign_intensity if active else 0.0
         for gov in self.governments:
             gov.step()
@@ -327,18 +412,42 @@ class SoilCarbonModel(mesa.Model):
             scientist.step()
         for ngo in self.ngos:
             ngo.step()
+        before = f.adopted.copy()
         self.decide_farmers()
+        old_share = self.grow_area(before)
         self._apply_potential()
+        self.flows["private_cost_eur"] = self.private_cost(old_share)
         public = sum(g.settle() for g in self.governments)
+        for gov in self.governments:
+            gov.enrol()
         for business in self.businesses:
             business.settle()
         if active:
             self.flows["ngo_funding_eur"] += p.policy.ngo_funding_eur_per_yr
         self.flows["public_spend_eur"] = public
+        stored_before = f.tracer.sum(axis=1)
         self.soil_update()
+        # BRIDGE until issue 7 merges: its soil_update sets dseq_last (the same quantity:
+        # SOC change minus the change of imported carbon); delete these two lines then.
+        f.dseq_last = f.dsoc_last - (f.tracer.sum(axis=1) - stored_before)
+        f.enrolled_last = f.enrolled.copy()  # verified next year (voluntary contracts)
         self.observe()
         self.datacollector.collect(self)
         self.year += 1
+
+    def private_cost(self, old_share: np.ndarray) -> float:
+        """Farmers' net private cost of their practices this year, EUR (before any payment).
+
+        Σ area × [share × (annual cost + the farm's deviation − benefit reached after its years
+        of use) + newly covered share × establishment cost]. Payments are transfers and are
+        not in it; the social cost adds MRV, advice and inspections (:func:`abm.reporters.kpis`).
+        """
+        f = self.farms
+        pt = self.practice_table
+        net = pt.annual_cost[None, :] + f.cost_dev_eur_per_ha
+        net = net - pt.benefit[None, :] * ramp(f.years, pt.years_to_benefit[None, :])
+        new_area = np.maximum(f.area_share - old_share, 0.0) * pt.establishment_cost[None, :]
+        return float((f.area[:, None] * (f.area_share * net + new_area)).sum())
 
     def peer_signal(self) -> np.ndarray:
         """(N, P) share of each farmer's peers using each practice (one sparse product)."""
@@ -357,6 +466,8 @@ class SoilCarbonModel(mesa.Model):
             adopted=f.adopted,
             years=f.years,
             last_paid=f.last_paid,
+            cost_dev=f.cost_dev_eur_per_ha,
+            open_to_schemes=f.open_to_schemes,
             crowding_out=fp.crowding_out,
             horizon=fp.horizon_yr,
             discount_rate=fp.discount_rate,
@@ -380,15 +491,35 @@ class SoilCarbonModel(mesa.Model):
         u_keep = retention_utility(nb_keep, f.attitude, self.norm, f.years, duty, w)
         return u_adopt, u_keep
 
-    def decide_farmers(self, uniforms: np.ndarray | None = None) -> None:
-        """Every farmer decides for every practice (vectorised twin of :meth:`Farmer.step`)."""
+    def decide_farmers(
+        self,
+        uniforms: np.ndarray | None = None,
+        utilities: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Every farmer decides for every practice (vectorised twin of :meth:`Farmer.step`).
+
+        ``utilities``: this state's ``(u_adopt, u_keep)`` when the caller has just computed
+        them (the burn-in), with ``self.norm`` already set.
+        """
         f = self.farms
         fp = self.params.farmer
-        self.norm = self.peer_signal()
-        u_adopt, u_keep = self._utilities()
+        if utilities is None:
+            self.norm = self.peer_signal()
+            u_adopt, u_keep = self._utilities()
+        else:
+            u_adopt, u_keep = utilities
         if uniforms is None:
             uniforms = self.rng_behaviour.random(f.adopted.shape)
-        d = decide(f.adopted, f.eligible, u_adopt, u_keep, self.alpha, self.gamma, uniforms)
+        d = decide(
+            f.adopted,
+            f.eligible,
+            u_adopt,
+            u_keep,
+            self.alpha,
+            self.gamma,
+            uniforms,
+            floor=self.churn_floor,
+        )
         f.adopted = d.adopted
         f.years = np.where(d.adopted, f.years + 1.0, 0.0)
         learn = fp.peer_learning * self.norm + np.where(d.adopted, LEARNING_BY_DOING, 0.0)
@@ -411,11 +542,12 @@ class SoilCarbonModel(mesa.Model):
         forced = f.eligible & chosen[None, :] & ~f.adopted
         f.adopted = f.adopted | forced
         f.years = np.where(forced, 1.0, f.years)
+        f.area_share = np.where(f.eligible & chosen[None, :], 1.0, f.area_share)  # whole farm
         f.abandoned[:] = False
 
     def practice_use(self) -> np.ndarray:
         """(N, P) share of each farm's area under each practice (0–1)."""
-        out: np.ndarray = self.farms.adopted.astype(float)
+        out: np.ndarray = self.farms.area_share
         return out
 
     def storage_per_ha(self, *, sampled: bool = False) -> np.ndarray:
@@ -632,6 +764,7 @@ class SoilCarbonModel(mesa.Model):
         soc = f.soc()
         stock = float((soc * area).sum())
         any_used = f.adopted.any(axis=1)
+        covered = f.area_share.max(axis=1)  # practices nest: area under any = largest share
         years_run = self.year - self.params.start_year + 1
         storage_t = float((self.storage_since_start() * area).sum())
         biochar_t = float((f.biochar * area).sum())
@@ -652,11 +785,12 @@ class SoilCarbonModel(mesa.Model):
         seq_tco2e = (stock - self.stock0 - storage_t) * C_TO_CO2
         obs: dict[str, float] = {
             "year": self.year,
-            "adoption_share": float((area * any_used).sum() / total_area),
+            "adoption_share": float((area * covered).sum() / total_area),
             "adopters_share": float(any_used.mean()),
+            "adopted_area_ha": float((area * covered).sum()),
         }
         for k, pid in enumerate(PRACTICE_IDS):
-            used_area = float((area * f.adopted[:, k]).sum())
+            used_area = float((area * f.area_share[:, k]).sum())
             obs[f"adoption_share_{pid}"] = used_area / total_area
             obs[f"adopted_area_ha_{pid}"] = used_area
         obs.update(
@@ -701,6 +835,7 @@ class SoilCarbonModel(mesa.Model):
                 "insetting_eur": self.flows["insetting_eur"],
                 "penalties_eur": self.flows["penalties_eur"],
                 "mrv_cost_eur": self.flows["mrv_cost_eur"],
+                **self._money_columns(),
                 "adoptions": float(self.events["adoptions"]),
                 "disadoptions": float(self.events["disadoptions"]),
                 "temperature_anomaly_c": float(
@@ -719,6 +854,29 @@ class SoilCarbonModel(mesa.Model):
             g.permille_history.append(rate)
         self.stock_prev = stock
         self.soc_prev = soc
+
+    def _money_columns(self) -> dict[str, float]:
+        """This year's money, additionality, carbon-contract and compliance outputs."""
+        fl = self.flows
+        f = self.farms
+        reg = self.params.policy.regulation
+        compliance = float("nan")
+        if reg.mandate or reg.ban:
+            breach = np.zeros(f.n, dtype=bool)
+            for g in self.governments:
+                breach |= g.breach() & (f.gov == g.jurisdiction)
+            compliance = float(1.0 - breach.mean())
+        return {
+            "private_cost_eur": fl["private_cost_eur"],
+            "inspection_cost_eur": fl["inspection_cost_eur"],
+            "public_mrv_eur": fl["public_mrv_eur"],
+            "nonadditional_payments_eur": fl["nonadditional_payments_eur"],
+            "credits_verified_tco2e": fl["credits_verified_tco2e"],
+            "enrolled_farms": float(f.enrolled.sum()),
+            "buffer_tco2e": self.buffer_t,
+            "reversals_tco2e_cum": self.reversals_t,
+            "compliance_share": compliance,
+        }
 
     def run(self) -> None:
         """Step from ``start_year`` to ``end_year`` inclusive."""

@@ -77,6 +77,10 @@ class Practice:
         Share of the eligible farmed area using the practice at the start year (2020).
     disadoption_rate
         Yearly share of adopters who drop the practice under unchanged conditions.
+    cost_sd_eur_per_ha
+        Standard deviation between farms of the practice's net cost, EUR/ha/yr: each farm draws
+        its own persistent deviation once (:func:`abm.landscape.build_farms`), which gives it
+        its own willingness to accept a payment.
     extra_input_t_c_ha_yr, input_months, covers_bare_months, rate_modifier, dpm_rpm,
     fym_t_c_ha_yr, biochar_t_c_ha_yr, irrigation_mm_yr, residue_return_share
         RothC driver changes, see module docstring.
@@ -107,6 +111,7 @@ class Practice:
     uncertainty_eur_per_ha: float
     initial_share: float
     disadoption_rate: float
+    cost_sd_eur_per_ha: float = 0.0
     extra_input_t_c_ha_yr: float = 0.0
     input_months: tuple[int, ...] = tuple(range(12))
     covers_bare_months: bool = False
@@ -143,6 +148,7 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.04,
         disadoption_rate=0.15,
+        cost_sd_eur_per_ha=42.0,
         extra_input_t_c_ha_yr=0.75,
         input_months=(9, 10, 11, 0, 1, 2),
         covers_bare_months=True,
@@ -154,6 +160,8 @@ CATALOGUE: dict[str, Practice] = {
             "cereals high)",
             "yield_effect": "Abdalla et al. 2019 Glob. Change Biol. 25:2530 (?): main-crop yield "
             "-4 % on average after cover crops (range -10..+5 %)",
+            "cost_sd_eur_per_ha": "SARE 2019 cost range 37-193 USD/ha read as 5-95 % of a "
+            "normal: (193-37)/3.29 x 0.893 EUR/USD",
             "annual_cost_eur_per_ha": "SARE 2019 median 37 USD/acre = 91 USD/ha (range 37-193)",
             "benefit_eur_per_ha": "judgement: 70 % of the cost recovered (range 30-120 %); "
             "SARE ~3 yr pay-back for those who keep it",
@@ -180,6 +188,7 @@ CATALOGUE: dict[str, Practice] = {
         initial_share=0.05,
         disadoption_rate=0.10,
         extra_input_t_c_ha_yr=0.0,
+        cost_sd_eur_per_ha=40.0,
         input_months=(7, 8),
         rate_modifier=0.93,
         residue_return_share=1.0,
@@ -191,6 +200,7 @@ CATALOGUE: dict[str, Practice] = {
             "residues removed under conventional management that it returns (judgement 0.5-1)",
             "input_c_to_n": "judgement: cereal straw C:N 60-100",
             "yield_effect": "Pittelkow et al. 2015 Nature 517:365: no-till -5.1 % on average",
+            "cost_sd_eur_per_ha": "judgement (20-80): machinery, soils and weed pressure differ",
             "annual_cost_eur_per_ha": "Univ. Illinois (Schnitkey): no-till saves 19.05 USD/acre "
             "machine+fuel+labour (negative cost)",
             "establishment_cost_eur_per_ha": "judgement: direct drill and learning (50-300)",
@@ -200,9 +210,9 @@ CATALOGUE: dict[str, Practice] = {
             "disadoption_rate": "Sawadgo & Plastina 2022: 40 % of gross no-till adoption "
             "dis-adopted 2012-17 (~0.1/yr; range 0.05-0.2)",
             "rate_modifier": "derived: with the residues it returns, the 20-yr gain in the "
-            "reference zone is ~0.2 t C/ha/yr, inside the whole-profile evidence 0-0.3 "
+            "reference zone is ~0.16 t C/ha/yr, inside the whole-profile evidence 0-0.3 "
             "(Luo et al. 2010; Powlson et al. 2014; Ogle et al. 2019); the topsoil figure "
-            "0.57 +- 0.14 (West & Post 2002) is the upper sensitivity value (rate_modifier ~0.8); "
+            "0.57 +- 0.14 (West & Post 2002) is the upper sensitivity value (rate_modifier 0.5); "
             "no extra plant input (SCIENCE.md §5)",
             "complexity": "judgement (0.3-0.8)",
             "uncertainty_eur_per_ha": "judgement (20-120)",
@@ -219,6 +229,7 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=80.0,
         initial_share=0.01,
         disadoption_rate=0.01,
+        cost_sd_eur_per_ha=40.0,
         extra_input_t_c_ha_yr=1.25,
         input_months=(9, 10, 11),
         dpm_rpm=0.25,
@@ -229,6 +240,8 @@ CATALOGUE: dict[str, Practice] = {
             "input_c_to_n": "judgement: tree leaf litter and fine roots C:N 20-50",
             "yield_effect": "judgement: tree rows take 5-15 % of the plot and shade the crop "
             "(range -0.2..0)",
+            "cost_sd_eur_per_ha": "judgement (20-80): establishment 2,000-4,500 EUR/ha (La "
+            "France Agricole 2016) net of 80 % aid and annualised, plus land lost",
             "establishment_cost_eur_per_ha": "La France Agricole 2016: 2,000-4,500 EUR/ha, "
             "net of the CAP 80 % investment aid",
             "annual_cost_eur_per_ha": "judgement: maintenance and pruning (0-60)",
@@ -255,12 +268,15 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=30.0,
         initial_share=0.10,
         disadoption_rate=0.05,
+        cost_sd_eur_per_ha=25.0,
         fym_t_c_ha_yr=1.38,
         input_months=(2, 3),
         draws_on="manure",
         input_c_to_n=15.0,
         sources={
             "input_c_to_n": "judgement: C:N of farmyard manure and compost 10-20",
+            "cost_sd_eur_per_ha": "judgement (10-50): ADAS 7-10 GBP/t nutrient value x 16 t/ha "
+            "and haulage distance",
             "annual_cost_eur_per_ha": "judgement: haulage and spreading of 16 t/ha (30-120)",
             "benefit_eur_per_ha": "WRAP/Defra DC-Agri 16 t/ha x ADAS 8 GBP/t nutrient value "
             "(x1.15 EUR/GBP, judgement)",
@@ -291,6 +307,7 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.05,
         disadoption_rate=0.08,
+        cost_sd_eur_per_ha=25.0,
         fym_t_c_ha_yr=0.75,
         input_months=(7, 8),
         draws_on="manure",
@@ -302,6 +319,7 @@ CATALOGUE: dict[str, Practice] = {
             "input_c_to_n": "judgement: compost and manure C:N 10-20",
             "yield_effect": "judgement (0-0.15): organic + mineral inputs raise yields where "
             "soils are poor (Chivenge et al. 2011; a sub-Saharan meta-analysis, not transferred)",
+            "cost_sd_eur_per_ha": "judgement (10-50)",
             "annual_cost_eur_per_ha": "judgement (10-80)",
             "benefit_eur_per_ha": "judgement (0-80)",
             "initial_share": "judgement (0.02-0.1)",
@@ -328,12 +346,14 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=40.0,
         initial_share=0.10,
         disadoption_rate=0.05,
+        cost_sd_eur_per_ha=20.0,
         extra_input_t_c_ha_yr=0.97,
         input_months=tuple(range(3, 10)),
         draws_on="growth",
         input_c_to_n=20.0,
         sources={
             "input_c_to_n": "judgement: grass litter and roots C:N 15-30",
+            "cost_sd_eur_per_ha": "judgement (10-40); EQIP 528 pays 4-12 USD/acre",
             "annual_cost_eur_per_ha": "judgement: labour and moves (10-60); EQIP 528 pays "
             "4-12 USD/acre (farmersnavigator 2026)",
             "establishment_cost_eur_per_ha": "judgement 150 EUR/ha fencing and water, net of the "
@@ -363,6 +383,7 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=80.0,
         initial_share=0.03,
         disadoption_rate=0.02,
+        cost_sd_eur_per_ha=60.0,
         extra_input_t_c_ha_yr=1.65,
         input_months=(7, 8),
         irrigation_mm_yr=150.0,
@@ -376,6 +397,7 @@ CATALOGUE: dict[str, Practice] = {
             "yield_effect": "judgement: deficit irrigation in dry climates (0.05-0.5)",
             "other_emissions_tco2e_ha_yr": "judgement: pumping 1,500 m3/ha x 0.3 kWh/m3 x "
             "0.25 kg CO2/kWh = 0.11 t CO2/ha/yr (range 0.03-0.3)",
+            "cost_sd_eur_per_ha": "judgement (30-120): water access and energy prices differ",
             "annual_cost_eur_per_ha": "judgement: water and energy (50-300)",
             "establishment_cost_eur_per_ha": "judgement: equipment (500-4000)",
             "benefit_eur_per_ha": "judgement: yield gain in dry climates (50-400)",
@@ -403,9 +425,12 @@ CATALOGUE: dict[str, Practice] = {
         uncertainty_eur_per_ha=60.0,
         initial_share=0.0,
         disadoption_rate=0.05,
+        cost_sd_eur_per_ha=85.0,
         biochar_t_c_ha_yr=0.5,
         input_months=(3,),
         sources={
+            "cost_sd_eur_per_ha": "biochar 100-200 USD/t traded (Quantum 2023-24; some to 525) x "
+            "0.7 t/ha: judgement 85 (40-150)",
             "annual_cost_eur_per_ha": "judgement: 0.7 t biochar/ha/yr at ~350 EUR/t (100-500)",
             "benefit_eur_per_ha": "judgement (0-60)",
             "biochar_t_c_ha_yr": "judgement: 0.5 t C/ha/yr applied (0.2-2); 97 % stable, "

@@ -15,9 +15,15 @@ per t CO2e when nothing was spent) are left out of that KPI and the count says s
 
 Because every scenario uses the same replicate seeds (common random numbers), differences to
 the baseline are computed *paired*: per (design point, replicate), scenario minus baseline, then
-mean and t-interval of those differences, which removes the noise the scenarios share. The cost
-per *additional* t CO2e is Δ public spend ÷ Δ sequestration (ratio of the paired means) with a
-95 % percentile bootstrap interval over the pairs (2,000 resamples, fixed seed).
+mean and t-interval of those differences, which removes the noise the scenarios share. Costs per
+*additional* tonne use the one definition of :data:`abm.reporters.COST_PER_TONNE`
+(:func:`abm.reporters.cost_per_tonne`): mean paired Δcost ÷ mean paired Δtonnes, with a 95 %
+percentile bootstrap interval over the pairs (2,000 resamples, fixed seed). Public cost = public
+spend; social cost = farmers' net private cost of practices + all MRV + advice funding +
+inspections (transfers cancel); tonnes = sequestration (not storage) by the end, or permanent
+-equivalent tonnes (ton-years over 100 years). Additional hectares and tonnes are the paired
+differences of the area under any practice and of sequestration; the additionality share
+(payments not going to area the farm already had under the practice) is per run.
 
 Bounded outputs get intervals inside their bounds (:func:`bounded_interval`): for shares
 (0–100 %) the t interval is built on the logit scale of the mean and transformed back, for
@@ -46,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from abm.errors import UserInputError
+from abm.reporters import COST_PER_TONNE, cost_per_tonne
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -98,11 +105,13 @@ NON_NEGATIVE = (0.0, None)
 METRICS = (
     Metric("adoption_share_2030", "Adoption 2030", "% of area", 100.0, 1, PERCENT),
     Metric("adoption_share_2050", "Adoption 2050", "% of area", 100.0, 1, PERCENT),
+    Metric("adopted_area_ha_2050", "Area under a practice 2050", "kha", 1e-3, 2, NON_NEGATIVE),
     Metric("soc_change_permille_mean", "SOC change, mean", "‰/yr", 1.0, 2),
     Metric("soc_change_permille_policy", "SOC change since the policy start", "‰/yr", 1.0, 2),
     Metric("share_farms_4p1000_2030", "Farms at ≥ 4 ‰, 2030", "% of farms", 100.0, 1, PERCENT),
     Metric("share_farms_4p1000_2050", "Farms at ≥ 4 ‰, 2050", "% of farms", 100.0, 1, PERCENT),
     Metric("sequestration_tco2e_cum_2050", "CO2e sequestered, cum. 2050", "kt CO2e", 1e-3, 1),
+    Metric("sequestration_permanent_tco2e", "Permanent-equivalent CO2e", "kt CO2e", 1e-3, 2),
     Metric("storage_tco2e_cum_2050", "CO2e stored (C brought in), cum. 2050", "kt CO2e", 1e-3, 1),
     Metric("n2o_tco2e_cum_2050", "N2O of the added N, cum. 2050", "kt CO2e", 1e-3, 1),
     Metric("net_ghg_tco2e_2050", "Net GHG (seq. − N2O − other), cum. 2050", "kt CO2e", 1e-3, 1),
@@ -117,19 +126,25 @@ METRICS = (
     Metric("production_index_2050", "Production 2050 vs start", "%", 100.0, 1, NON_NEGATIVE),
     Metric("awc_mm_mean_2050", "Available water change 2050", "mm", 1.0, 2),
     Metric("public_spend_eur_total", "Public spend, total", "M€", 1e-6, 2, NON_NEGATIVE),
+    Metric("social_cost_eur_total", "Social cost, total", "M€", 1e-6, 2),
+    Metric("additionality_share", "Additionality of payments", "% of payments", 100.0, 1, PERCENT),
     Metric(
-        "public_cost_eur_per_tco2e",
-        "Public cost per t sequestered",
-        "€/t CO2e",
-        1.0,
-        0,
-        NON_NEGATIVE,
+        "compliance_share_2050", "Compliance with the rule 2050", "% of farms", 100.0, 1, PERCENT
     ),
     Metric("premiums_eur_total", "Market premiums, total", "M€", 1e-6, 2, NON_NEGATIVE),
     Metric("disadoptions_total", "Dis-adoptions, total", "farm-practices", 1.0, 0, NON_NEGATIVE),
 )
-#: Metrics of the paired difference table (the cost ratio is handled separately).
-DIFF_METRICS = tuple(m for m in METRICS if m.column != "public_cost_eur_per_tco2e")
+#: Metrics of the paired difference table (shares of payments and compliance are per run).
+DIFF_METRICS = tuple(
+    m for m in METRICS if m.column not in {"additionality_share", "compliance_share_2050"}
+)
+#: Labels of the cost-per-tonne rows (definitions: :data:`abm.reporters.COST_PER_TONNE`).
+COST_LABELS = {
+    "public_cost_eur_per_additional_tco2e": "Public cost per additional t CO2e",
+    "social_cost_eur_per_additional_tco2e": "Social cost per additional t CO2e",
+    "public_cost_eur_per_additional_permanent_tco2e": "Public cost per additional permanent t",
+    "social_cost_eur_per_additional_permanent_tco2e": "Social cost per additional permanent t",
+}
 
 
 # -- statistics ------------------------------------------------------------------------------
@@ -210,9 +225,9 @@ def bootstrap_ratio(
     """Ratio of means ``mean(num)/mean(den)`` with a 95 % percentile bootstrap over pairs."""
     ok = np.isfinite(num) & np.isfinite(den)
     num, den = num[ok], den[ok]
-    if num.size == 0 or den.mean() <= 0:
+    est = cost_per_tonne(num, den)
+    if not np.isfinite(est):
         return math.nan, math.nan, math.nan
-    est = float(num.mean() / den.mean())
     if num.size < 2:
         return est, math.nan, math.nan
     rng = np.random.default_rng(seed)
@@ -335,13 +350,15 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
             d = p[m.column].to_numpy(dtype=float) - p[f"{m.column}__base"].to_numpy(dtype=float)
             cells.append(_cell(*mean_ci(d * m.scale, bounds=_diff_bounds(m)), m.decimals))
         rows[f"Δ {m.label} ({m.unit})"] = cells
-    incremental = incremental_cost(runs, scenarios, baseline)
-    if incremental:
+    costs = paired_costs(runs, scenarios, baseline)
+    for key, label in COST_LABELS.items():
+        if not any(key in c for c in costs.values()):
+            continue
         cells = []
         for name in others:
-            est, lo, hi = incremental.get(name, (math.nan, math.nan, math.nan))
+            est, lo, hi = costs.get(name, {}).get(key, (math.nan, math.nan, math.nan))
             cells.append(_cell(est, lo, hi, 2 if np.isfinite(lo) else 1, 0))
-        rows["Public cost per additional t CO2e (€/t, bootstrap CI)"] = cells
+        rows[f"{label} (€/t CO2e, bootstrap CI)"] = cells
     return pd.DataFrame.from_dict(rows, orient="index", columns=others)
 
 
@@ -355,7 +372,6 @@ def _diff_bounds(m: Metric) -> tuple[float, float] | None:
 
 SEQ_KPI = "sequestration_tco2e_cum_2050"
 SPEND_KPI = "public_spend_eur_total"
-COST_KPI = "public_cost_eur_per_tco2e"
 
 
 def _pairs(runs: pd.DataFrame, name: str, baseline: str) -> pd.DataFrame:
@@ -366,25 +382,41 @@ def _pairs(runs: pd.DataFrame, name: str, baseline: str) -> pd.DataFrame:
     return sub.merge(base, left_index=True, right_index=True, how="inner", suffixes=("", "__base"))
 
 
-def incremental_cost(
+def paired_costs(
     runs: pd.DataFrame, scenarios: list[str], baseline: str
-) -> dict[str, tuple[float, float, float]]:
-    """Per scenario: public € per *additional* t CO2e sequestered vs the baseline.
+) -> dict[str, dict[str, tuple[float, float, float]]]:
+    """Per scenario and cost KPI of :data:`abm.reporters.COST_PER_TONNE`: (estimate, low, high).
 
-    Δ spend ÷ Δ sequestration by 2050 over the CRN pairs (ratio of the paired means), with a
-    95 % percentile bootstrap interval (:func:`bootstrap_ratio`). Empty without those KPIs.
+    Differences are taken per CRN pair (same design point and replicate), scenario minus
+    baseline; the estimate is :func:`abm.reporters.cost_per_tonne` of them and the interval a
+    95 % percentile bootstrap over pairs (:func:`bootstrap_ratio`). KPIs missing from ``runs``
+    are skipped.
     """
-    if SEQ_KPI not in runs.columns or SPEND_KPI not in runs.columns:
-        return {}
-    out = {}
+    out: dict[str, dict[str, tuple[float, float, float]]] = {}
     for name in scenarios:
         if name == baseline:
             continue
         p = _pairs(runs, name, baseline)
-        dspend = p[SPEND_KPI].to_numpy(dtype=float) - p[f"{SPEND_KPI}__base"].to_numpy(dtype=float)
-        dseq = p[SEQ_KPI].to_numpy(dtype=float) - p[f"{SEQ_KPI}__base"].to_numpy(dtype=float)
-        out[name] = bootstrap_ratio(dspend, dseq)
+        res: dict[str, tuple[float, float, float]] = {}
+        for key, (cost, tonnes) in COST_PER_TONNE.items():
+            if tonnes not in runs.columns and tonnes.endswith("_final"):
+                tonnes = tonnes.replace("_final", "_2050")  # folders with 2050 KPIs only
+            if cost not in runs.columns or tonnes not in runs.columns:
+                continue
+            dcost = p[cost].to_numpy(dtype=float) - p[f"{cost}__base"].to_numpy(dtype=float)
+            dt = p[tonnes].to_numpy(dtype=float) - p[f"{tonnes}__base"].to_numpy(dtype=float)
+            res[key] = bootstrap_ratio(dcost, dt)
+        out[name] = res
     return out
+
+
+def incremental_cost(
+    runs: pd.DataFrame, scenarios: list[str], baseline: str
+) -> dict[str, tuple[float, float, float]]:
+    """Per scenario: public € per *additional* t CO2e sequestered vs the baseline (paired)."""
+    key = "public_cost_eur_per_additional_tco2e"
+    costs = paired_costs(runs, scenarios, baseline)
+    return {name: c[key] for name, c in costs.items() if key in c}
 
 
 def timeseries_stats(
@@ -610,11 +642,11 @@ def fig_carbon(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
 
 def fig_cost(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
     """Cost-effectiveness: public spend vs CO2e sequestered, and € per t CO2e."""
-    seq, spend, cost = SEQ_KPI, SPEND_KPI, COST_KPI
+    seq, spend = SEQ_KPI, SPEND_KPI
     runs = data.runs
     if seq not in runs.columns or spend not in runs.columns:
         return None
-    has_cost = cost in runs.columns
+    has_cost = _baseline(data.scenarios) is not None
     fig = _figure(11.0, 4.6, ncols=2 if has_cost else 1)
     ax = fig.axes[0]
     xmax = ymax = 0.0
@@ -664,78 +696,56 @@ def fig_cost(data: _Data, out: Path, colors: dict[str, str]) -> str | None:
 
 
 def _cost_bars(ax: Axes, data: _Data, colors: dict[str, str]) -> None:
-    """€ per t sequestered (mean of runs) and per additional t vs the baseline (paired)."""
+    """Public and social € per *additional* t CO2e vs the baseline (paired, bootstrap CI)."""
     runs = data.runs
     base = _baseline(data.scenarios)
-    incremental = incremental_cost(runs, data.scenarios, base) if base else {}
-    rows = []
-    for name in data.scenarios:
-        sub = runs[runs["scenario"] == name]
-        if not (sub[SPEND_KPI].to_numpy(dtype=float) > 0).any():
-            continue  # no public money: no public cost-effectiveness to show
-        rows.append(
-            (
-                name,
-                mean_ci(sub[COST_KPI].to_numpy(dtype=float), bounds=NON_NEGATIVE)[:3],
-                incremental.get(name),
-            )
-        )
+    costs = paired_costs(runs, data.scenarios, base) if base else {}
+    keys = ("public_cost_eur_per_additional_tco2e", "social_cost_eur_per_additional_tco2e")
+    rows = [(n, costs[n]) for n in data.scenarios if n in costs]
+    rows = [(n, c) for n, c in rows if any(np.isfinite(c.get(k, (math.nan,))[0]) for k in keys)]
     if not rows:
-        ax.text(0.5, 0.5, "no public spend in any scenario", ha="center", transform=ax.transAxes)
+        ax.text(
+            0.5, 0.5, "no additional tonnes vs the baseline", ha="center", transform=ax.transAxes
+        )
         ax.set_yticks([])
         return
     pos = np.arange(len(rows))
-    h = 0.38 if incremental else 0.6
-    for k, (name, (m, lo, hi), inc) in enumerate(rows):
-        c = colors[name]
-        ax.barh(
-            pos[k] - (h / 2 if incremental else 0),
-            m,
-            height=h,
-            color=c,
-            xerr=[[m - lo], [hi - m]] if np.isfinite(lo) else None,
-            capsize=3,
-            label="per t sequestered (mean of runs)" if k == 0 else None,
-        )
-        if inc is not None and np.isfinite(inc[0]):
-            e, elo, ehi = inc
+    h = 0.38
+    for k, (name, c) in enumerate(rows):
+        for j, key in enumerate(keys):
+            e, lo, hi = c.get(key, (math.nan, math.nan, math.nan))
+            if not np.isfinite(e):
+                continue
             ax.barh(
-                pos[k] + h / 2,
+                pos[k] + (j - 0.5) * h,
                 e,
                 height=h,
-                color=c,
-                alpha=0.45,
-                hatch="///",
-                edgecolor=c,
-                xerr=[[e - elo], [ehi - e]] if np.isfinite(elo) else None,
+                color=colors[name],
+                alpha=1.0 if j == 0 else 0.45,
+                hatch=None if j == 0 else "///",
+                edgecolor=colors[name],
+                xerr=[[e - lo], [hi - e]] if np.isfinite(lo) else None,
                 capsize=3,
-                label=f"per additional t vs {base} (paired)" if k == 0 else None,
             )
     ax.set_yticks(pos, [r[0] for r in rows])
     ax.invert_yaxis()
-    ax.set_xlim(left=0)
-    ax.set_xlabel("public spend per t CO2e (€/t)")
-    ax.set_title("Cost-effectiveness (scenarios with public spend)", fontsize=10)
-    if incremental:
-        from matplotlib.patches import Patch
+    ax.axvline(0.0, color="#999999", lw=0.8)
+    ax.set_xlabel(f"€ per additional t CO2e vs {base} (paired)")
+    ax.set_title("Cost per additional tonne", fontsize=10)
+    from matplotlib.patches import Patch
 
-        handles = [
-            Patch(facecolor="#777777", label="per t sequestered (mean of runs)"),
-            Patch(
-                facecolor="#bbbbbb",
-                edgecolor="#777777",
-                hatch="///",
-                label=f"per additional t vs {base} (paired)",
-            ),
-        ]
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.14),
-            ncols=2,
-            fontsize=8,
-            frameon=False,
-        )
+    handles = [
+        Patch(facecolor="#777777", label="public cost"),
+        Patch(facecolor="#bbbbbb", edgecolor="#777777", hatch="///", label="social cost"),
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.14),
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+    )
     _style(ax)
 
 
@@ -970,7 +980,14 @@ def _method_note(data: _Data) -> str:
 DIFF_NOTE = (
     "Differences are paired on common random numbers: for each design point and replicate the "
     "scenario's run minus the baseline's run with the same seed, then mean and 95 % CI of "
-    "those differences. An interval that excludes 0 is a difference the batch resolves."
+    "those differences. An interval that excludes 0 is a difference the batch resolves. "
+    "Costs per additional tonne: mean paired Δcost ÷ mean paired Δtonnes (the same definition "
+    "as the run KPIs, which are NaN in a single run for lack of a pair), 95 % bootstrap "
+    "interval over pairs; “—” when the scenario adds no tonnes. Public cost = public spend "
+    "(payments, public MRV, advice funding, inspections); social cost = farmers' net private "
+    "cost of practices + all MRV + advice funding + inspections (payments are transfers). "
+    "Permanent tonnes: ton-year accounting, a tonne held one year = 1/100 permanent tonne "
+    "(Moura Costa & Wilson 2000), counting only the simulated years."
 )
 
 

@@ -53,6 +53,16 @@ COLUMNS: tuple[str, ...] = (
     "insetting_eur",
     "penalties_eur",
     "mrv_cost_eur",
+    "adopted_area_ha",
+    "private_cost_eur",
+    "inspection_cost_eur",
+    "public_mrv_eur",
+    "nonadditional_payments_eur",
+    "credits_verified_tco2e",
+    "enrolled_farms",
+    "buffer_tco2e",
+    "reversals_tco2e_cum",
+    "compliance_share",
     "adoptions",
     "disadoptions",
     "temperature_anomaly_c",
@@ -72,7 +82,12 @@ available water capacity from SOC, mm; ``n_locked_t_cum`` the N (t) locked in th
 ``soc_change_permille_5yr`` the landscape's annualised change over the last five years (the
 4‰ indicator; ``share_farms_4p1000`` uses the same window per farm).
 ``carbon_inputs_t_cum`` and ``co2_respired_t_cum`` close the mass balance:
-stock change = inputs − CO2."""
+stock change = inputs − CO2.
+
+Adoption counts area: ``adoption_share_<p>`` = Σ area × area share of ``p`` / Σ area;
+``adoption_share`` = Σ area × largest area share / Σ area (practices on a farm are nested on
+the same hectares, so the area under any practice is its largest share); ``adopted_area_ha``
+is that area. ``compliance_share`` is NaN without a mandate or ban."""
 
 HEADLINE_KPIS: dict[str, str] = {
     "adoption_share_2030": "share of farmed area",
@@ -86,7 +101,8 @@ HEADLINE_KPIS: dict[str, str] = {
     "net_ghg_tco2e_cum_final": "t CO2e since the start",
     "production_index_final": "output relative to the start",
     "public_spend_eur_total": "EUR (total)",
-    "public_cost_eur_per_tco2e": "EUR/t CO2e sequestered",
+    "social_cost_eur_total": "EUR (total)",
+    "additionality_share": "share of payments",
     "premiums_eur_total": "EUR (total)",
     "disadoptions_total": "farm-practice drops (total)",
 }
@@ -96,6 +112,7 @@ REPORTING_YEARS = (2030, 2050)
 KPI_COLUMNS = (
     "adoption_share",
     "adopters_share",
+    "adopted_area_ha",
     "soc_mean_t_ha",
     "soc_change_permille",
     "soc_change_permille_since_start",
@@ -111,15 +128,55 @@ KPI_COLUMNS = (
     "awc_mm_mean",
     "n_locked_t_cum",
     "loss_after_abandonment_tco2e_cum",
+    "enrolled_farms",
+    "buffer_tco2e",
+    "reversals_tco2e_cum",
+    "compliance_share",
 )
 TOTAL_COLUMNS = (
     "public_spend_eur",
+    "subsidies_eur",
+    "carbon_payments_eur",
     "premiums_eur",
     "mrv_cost_eur",
+    "public_mrv_eur",
+    "ngo_funding_eur",
     "penalties_eur",
+    "inspection_cost_eur",
+    "private_cost_eur",
+    "nonadditional_payments_eur",
+    "credits_verified_tco2e",
     "disadoptions",
     "adoptions",
 )
+
+PERMANENCE_HORIZON_YR = 100.0
+"""Ton-year accounting horizon (Moura Costa & Wilson 2000, Mitig. Adapt. Strateg. Glob. Change
+5:51): a tonne held out of the atmosphere for one year is 1/100 of a permanent tonne."""
+
+COST_PER_TONNE = {
+    "public_cost_eur_per_additional_tco2e": (
+        "public_spend_eur_total",
+        "sequestration_tco2e_cum_final",
+    ),
+    "social_cost_eur_per_additional_tco2e": (
+        "social_cost_eur_total",
+        "sequestration_tco2e_cum_final",
+    ),
+    "public_cost_eur_per_additional_permanent_tco2e": (
+        "public_spend_eur_total",
+        "sequestration_permanent_tco2e",
+    ),
+    "social_cost_eur_per_additional_permanent_tco2e": (
+        "social_cost_eur_total",
+        "sequestration_permanent_tco2e",
+    ),
+}
+"""The cost-per-tonne KPIs: name → (cost KPI, tonnes KPI). ONE definition everywhere: the mean
+paired difference of the cost over the mean paired difference of the tonnes, scenario minus the
+no-new-policy baseline on the same seed (common random numbers), :func:`cost_per_tonne`.
+A single run has no paired baseline, so its value is NaN; ``abm report`` computes them from the
+pairs of a batch."""
 
 
 def observed(model: SoilCarbonModel, *, name: str) -> float:
@@ -140,13 +197,35 @@ def timeseries(model: SoilCarbonModel) -> pd.DataFrame:
     return frame
 
 
-def kpis(ts: pd.DataFrame, *, policy_start: int | None = None) -> dict[str, float]:
-    """Scalar KPIs: ``<column>_2030`` / ``_2050``, means, totals and cost-effectiveness.
+def cost_per_tonne(d_cost: Any, d_tonnes: Any) -> float:
+    """EUR per additional t: mean paired Δcost ÷ mean paired Δtonnes (NaN unless Δt > 0).
 
-    ``public_cost_eur_per_tco2e`` = total public spend ÷ cumulative sequestration (not storage)
-    at the end; NaN when nothing was sequestered or nothing spent.
-    ``soc_change_permille_policy`` = the landscape's annualised change from ``policy_start`` to
-    the end (NaN without it); ``storage_share_final`` = storage ÷ stock change at the end.
+    Both arguments are per-pair differences (scenario − baseline, same seed).
+    """
+    import numpy as np
+
+    c = np.asarray(d_cost, dtype=float)
+    t = np.asarray(d_tonnes, dtype=float)
+    ok = np.isfinite(c) & np.isfinite(t)
+    if not ok.any() or t[ok].mean() <= 0:
+        return math.nan
+    return float(c[ok].mean() / t[ok].mean())
+
+
+def kpis(ts: pd.DataFrame, *, policy_start: int | None = None) -> dict[str, float]:
+    """Scalar KPIs: ``<column>_2030`` / ``_2050``, means, totals, additionality and costs.
+
+    * ``additionality_share`` = 1 − payments (subsidies + carbon) on area the farm already had
+      under the practice when the scheme started ÷ all payments; NaN without payments.
+    * ``social_cost_eur_total`` = farmers' net private cost of practices + all MRV + public
+      advice funding + inspections (payments, premiums and penalties are transfers: they cancel
+      between the public, farmers and businesses).
+    * ``sequestration_permanent_tco2e`` = Σ over simulated years of the cumulative
+      sequestration ÷ :data:`PERMANENCE_HORIZON_YR` (ton-years; nothing is counted for years
+      after the run ends, so tonnes lost after payments stop count for less).
+    * the per-tonne costs of :data:`COST_PER_TONNE`: NaN in a single run (see there).
+    * ``soc_change_permille_policy`` = the landscape's annualised change from ``policy_start``
+      to the end (NaN without it); ``storage_share_final`` = storage ÷ stock change at the end.
     """
     out: dict[str, float] = {}
     by_year = ts.set_index("year")
@@ -169,9 +248,20 @@ def kpis(ts: pd.DataFrame, *, policy_start: int | None = None) -> dict[str, floa
     out["share_farms_4p1000_mean"] = float(ts["share_farms_4p1000"].mean())
     for col in TOTAL_COLUMNS:
         out[f"{col}_total"] = float(ts[col].sum())
-    seq = out["sequestration_tco2e_cum_final"]
-    spend = out["public_spend_eur_total"]
-    out["public_cost_eur_per_tco2e"] = spend / seq if seq > 0 and spend > 0 else math.nan
+    paid = out["subsidies_eur_total"] + out["carbon_payments_eur_total"]
+    nonadd = out["nonadditional_payments_eur_total"]
+    out["additionality_share"] = 1.0 - nonadd / paid if paid > 0 else math.nan
+    out["social_cost_eur_total"] = (
+        out["private_cost_eur_total"]
+        + out["mrv_cost_eur_total"]
+        + out["ngo_funding_eur_total"]
+        + out["inspection_cost_eur_total"]
+    )
+    out["sequestration_permanent_tco2e"] = float(
+        ts["sequestration_tco2e_cum"].sum() / PERMANENCE_HORIZON_YR
+    )
+    for name in COST_PER_TONNE:
+        out[name] = math.nan
     return out
 
 

@@ -257,13 +257,67 @@ class Farmer(_Section):
     )
     knowledge_decay: float = P(0.05, "1/yr", "judgement (0-0.15)", ge=0.0, le=1.0, sens=(0.0, 0.15))
     w_load: float = P(
-        1.0,
+        0.0,
         "logit per practice in use",
-        "judgement (0-2): limited labour and management "
-        "capacity (SCIENCE.md §5 trade-offs: land and labour)",
+        "0 by default: no source supports a penalty for practices already in use, and previous "
+        "use of conservation practices *predicts* adoption (Prokopy et al. 2019, J. Soil Water "
+        "Conserv. 74:520); kept as a sensitivity (0-1) for limited labour and management",
         ge=0.0,
         le=20.0,
-        sens=(0.0, 2.0),
+        sens=(0.0, 1.0),
+    )
+    trial_share: float = P(
+        0.2,
+        "share of the farm's area",
+        "judgement (0.1-0.34): a first use is a trial on part of the farm; Ryan & Gross 1943 "
+        "(hybrid corn, 257 Iowa farmers): first plantings on a small part of the acreage, ~3-4 yr "
+        "from first use to all of it",
+        ge=0.01,
+        le=1.0,
+        sens=(0.1, 0.34),
+    )
+    expand_share_per_yr: float = P(
+        0.2,
+        "share of the farm's area per yr",
+        "judgement (0.1-0.34): users extend a kept practice by this share of their area each "
+        "year up to all of it (trial 0.2 + 4 x 0.2: full area in the 5th year of use; Ryan & "
+        "Gross 1943 ~3-4 yr from first use to full acreage). It bounds the area any scheme can "
+        "move into a practice in one year (Ryan & Gross; ADOPT learnability)",
+        ge=0.01,
+        le=1.0,
+        sens=(0.1, 0.34),
+    )
+    farm_cost_sd_eur_per_ha: float = P(
+        40.0,
+        "EUR/ha/yr",
+        "judgement (0-80): a farm-level deviation shared by all practices (labour, tenure, "
+        "machinery, management), drawn once per farm; land tenure and labour are among the "
+        "adoption predictors reviewed by Prokopy et al. 2019 (J. Soil Water Conserv. 74:520)",
+        ge=0.0,
+        le=1e4,
+        sens=(0.0, 80.0),
+    )
+    closed_share: float = P(
+        0.2,
+        "share of farms",
+        "judgement (0.05-0.4): farms closed to voluntary schemes and contracts, drawn once — "
+        "the status-quo choosers of choice experiments on agri-environment contracts; openness "
+        "is among the most influential factors of scheme uptake (Will et al. 2025, BESTMAP). "
+        "They still face mandates and bans, and adopt for their own reasons",
+        ge=0.0,
+        le=1.0,
+        sens=(0.05, 0.4),
+    )
+    churn_floor_share: float = P(
+        0.5,
+        "share of the observed dis-adoption rate",
+        "judgement (0.25-0.75): part of the yearly dis-adoption comes from shocks that payments "
+        "do not prevent (rotation changes, land tenure, weather); observed churn is large even "
+        "with cost-share programmes (ERS EIB-222: cover crops kept 3-4 yr of 4 on only 19-32 % "
+        "of acres; USDA ERS: 21 % of no-till acres continuous 2012-17)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.25, 0.75),
     )
     horizon_yr: float = P(
         10.0,
@@ -296,31 +350,87 @@ class Farmer(_Section):
 
 
 class Regulation(_Section):
-    """Mandates and bans with inspections and penalties (government → farmer)."""
+    """Mandates and bans enforced as CAP conditionality (government → farmer).
+
+    Non-compliance found by an on-the-spot check reduces the farm's *whole* CAP payment
+    (Reg. (EU) 2021/2116 art. 85; Delegated Reg. (EU) 2022/1172): ``negligence_reduction``
+    at the first finding, × ``repeat_factor`` at each repetition up to
+    ``repeated_max_reduction``; a farm found again after reaching that cap is treated as
+    intentional (``intentional_reduction``).
+    """
 
     mandate: list[str] = P([], "practice ids", "scenario choice")
     ban: list[str] = P([], "practice ids", "scenario choice")
+    required_share: float = P(
+        0.8,
+        "share of the farm's eligible area",
+        "judgement (0.5-1): a mandated practice must cover this share of the farm's area "
+        "(GAEC-style minimum soil cover rules set a share of arable land)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.5, 1.0),
+    )
     inspection_prob: float = P(
         0.05,
         "1/yr",
-        "judgement: CAP on-the-spot checks cover 1-5 % of beneficiaries",
+        "CAP on-the-spot checks reach 1-5 % of beneficiaries a year (Reg. (EU) 2021/2116)",
         ge=0.0,
         le=1.0,
-        sens=(0.01, 0.2),
+        sens=(0.01, 0.05),
     )
-    penalty_eur_per_ha: float = P(
-        150.0,
-        "EUR/ha",
-        "judgement: CAP conditionality reductions (50-400)",
+    cap_payment_eur_per_ha: float = P(
+        250.0,
+        "EUR/ha/yr",
+        "judgement (150-400): a farm's CAP direct payments per ha (EU average of the order of "
+        "250 EUR/ha), the base conditionality reductions apply to",
         ge=0.0,
         le=1e5,
-        sens=(50.0, 400.0),
+        sens=(150.0, 400.0),
+    )
+    negligence_reduction: float = P(
+        0.03,
+        "share of the farm's CAP payments",
+        "Delegated Reg. (EU) 2022/1172: negligence 3 % as a rule (1-5 %)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.01, 0.05),
+    )
+    repeat_factor: float = P(
+        3.0,
+        "-",
+        "Delegated Reg. (EU) 2022/1172 / 640/2014 art. 39: x3 on repetition",
+        ge=1.0,
+        le=10.0,
+    )
+    repeated_max_reduction: float = P(
+        0.15,
+        "share of the farm's CAP payments",
+        "Delegated Reg. (EU) 2022/1172: repeated non-compliance up to 15 %",
+        ge=0.0,
+        le=1.0,
+    )
+    intentional_reduction: float = P(
+        0.2,
+        "share of the farm's CAP payments",
+        "Delegated Reg. (EU) 2022/1172: intentional at least 15-20 %, up to 100 %",
+        ge=0.0,
+        le=1.0,
+        sens=(0.15, 1.0),
+    )
+    inspection_cost_eur_per_farm: float = P(
+        500.0,
+        "EUR per on-the-spot check",
+        "judgement (200-1500): an inspector's day with travel and reporting",
+        ge=0.0,
+        le=1e6,
+        sens=(200.0, 1500.0),
     )
     compliance_logit: float = P(
         2.0,
         "logit",
-        "judgement (0-4): farmers' intrinsic motivation to obey a rule, beyond the "
-        "expected fine (TPB injunctive norm; Kaufmann et al. 2009)",
+        "judgement (0-4): farmers' motivation to obey a rule beyond the expected reduction, "
+        "which is small (inspection 1-5 % x 3 % of CAP payments); TPB injunctive norm "
+        "(Kaufmann et al. 2009). The regulation result rests on it: report it with its range",
         ge=0.0,
         le=20.0,
         sens=(0.0, 4.0),
@@ -342,19 +452,28 @@ class Policy(_Section):
     subsidy_eur_per_ha: float = P(
         0.0,
         "EUR/ha/yr",
-        "FR eco-scheme 2023: 46.69/63.72/93.72 EUR/ha; EQIP cover crops 34-75 USD/acre",
+        "FR eco-scheme 2023 base level 46.69 EUR/ha (upper 63.72, organic 93.72); paid once per "
+        "hectare under any of subsidy_practices, not once per practice",
         ge=0.0,
         le=1e5,
         sens=(0.0, 150.0),
     )
+    subsidy_tiers_eur_per_ha: list[float] = P(
+        [],
+        "EUR/ha/yr",
+        "scenario choice: levels of a hectare under 1, 2, 3+ of subsidy_practices (replaces "
+        "subsidy_eur_per_ha), e.g. FR eco-scheme 2023 46.69/63.72/93.72 EUR/ha (CMH Conseil "
+        "2024); each hectare is paid once, at the level it qualifies for",
+    )
     subsidy_practices: list[str] = P(
-        list(PRACTICE_IDS), "practice ids", "scenario choice: eligible practices"
+        list(PRACTICE_IDS), "practice ids", "scenario choice: practices that qualify a hectare"
     )
     subsidy_by_practice: dict[str, float] = P(
         {},
         "EUR/ha/yr",
-        "scenario choice: per-practice rates replacing subsidy_eur_per_ha for those practices "
-        "(e.g. FR eco-scheme levels 46.69/63.72/93.72)",
+        "scenario choice: per-practice payments per ha of that practice, stacked on the "
+        "per-hectare level (EQIP-like: cover crops 34-75 USD/acre, SARE 2019); only where a "
+        "scenario declares them",
     )
     carbon_price_eur_per_tco2e: float = P(
         0.0,
@@ -367,10 +486,45 @@ class Policy(_Section):
     buffer_share: float = P(
         0.2,
         "share of credits",
-        "Soil Capital 20 % reserve; ACCU 5-25 %",
+        "Soil Capital 20 % reserve; ACCU 5-25 %: withheld into the programme's buffer, which "
+        "pays for reversals",
         ge=0.0,
         le=1.0,
         sens=(0.05, 0.25),
+    )
+    uncertainty_deduction: float = P(
+        0.1,
+        "share of credits",
+        "judgement (0-0.3): deduction for measurement uncertainty (CRCF Reg. (EU) 2024/3012 and "
+        "VM0042 deduct uncertainty; ACCU 20 % permanence discount)",
+        ge=0.0,
+        le=1.0,
+        sens=(0.0, 0.3),
+    )
+    carbon_baseline_t_c_ha_yr: float = P(
+        0.0,
+        "t C/ha/yr",
+        "scenario choice: the farm's own reference (no change of its stock); credits are "
+        "verified sequestration above it",
+        ge=-10.0,
+        le=10.0,
+    )
+    contract_yr: int = P(
+        5,
+        "yr",
+        "Label Bas Carbone / CRCF carbon-farming activity period of at least 5 yr; renewed "
+        "while enrolling still pays, otherwise the farm exits",
+        ge=1,
+        le=100,
+        sens=(3, 10),
+    )
+    hassle_cost_eur_per_farm: float = P(
+        300.0,
+        "EUR/farm/yr",
+        "judgement (0-1000): farmers' own time for records, audits and paperwork",
+        ge=0.0,
+        le=1e6,
+        sens=(0.0, 1000.0),
     )
     mrv_cost_eur_per_farm: float = P(
         980.0,
@@ -426,6 +580,9 @@ class Policy(_Section):
         both = sorted(set(self.regulation.mandate) & set(self.regulation.ban))
         if both:
             raise ValueError(f"regulation: {both[0]!r} is both mandated and banned; give one")
+        tiers = self.subsidy_tiers_eur_per_ha
+        if any(v < 0 or not math.isfinite(v) for v in tiers) or tiers != sorted(tiers):
+            raise ValueError("subsidy_tiers_eur_per_ha: levels must be finite, >= 0 and rising")
         return self
 
 
@@ -512,7 +669,9 @@ class Advice(_Section):
     mrv_error_sd_t_c_ha: float = P(
         0.5,
         "t C/ha",
-        "judgement: sd of a farm's measured yearly SOC change (0.2-1.5)",
+        "sd of a farm's verified yearly sequestration (measure-and-remodel, unbiased): 0.5 per "
+        "yr sums to ~1.6 t C/ha over 10 yr, so ~3 t C/ha (2 sd) is the smallest detectable "
+        "10-yr change, as Bradford et al. 2023 find for field sampling (0.2-1.5)",
         ge=0.0,
         le=20.0,
         sens=(0.2, 1.5),
@@ -541,6 +700,7 @@ class PracticeParams(_Section):
     uncertainty_eur_per_ha: float = Field(ge=0.0, le=1e5)
     initial_share: float = Field(ge=0.0, le=0.95)
     disadoption_rate: float = Field(ge=0.0, le=0.95)
+    cost_sd_eur_per_ha: float = Field(ge=0.0, le=1e5)
     extra_input_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
     rate_modifier: float = Field(gt=0.0, le=2.0)
     fym_t_c_ha_yr: float = Field(ge=0.0, le=50.0)
@@ -656,6 +816,7 @@ _PRACTICE_UNITS = {
     "uncertainty_eur_per_ha": "EUR/ha/yr",
     "initial_share": "share of eligible area",
     "disadoption_rate": "1/yr",
+    "cost_sd_eur_per_ha": "EUR/ha/yr",
     "extra_input_t_c_ha_yr": "t C/ha/yr",
     "rate_modifier": "-",
     "fym_t_c_ha_yr": "t C/ha/yr",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from model_helpers import freeze, use
 
 from abm import accounting, resources
 from abm.landscape import equilibrate
@@ -28,8 +29,7 @@ STILL = {"climate.warming_c_per_yr": 0.0, "climate.temp_noise_sd": 0.0, "climate
 def _frozen(overrides: dict[str, object], seed: int) -> SoilCarbonModel:
     """A model whose farmers never decide and use no practice (only what the test sets changes)."""
     p = resolve_params(None, {"n_farms": 120, "farmer.burn_in_yr": 0, **NOTHING, **overrides})
-    m = SoilCarbonModel(p, seed=seed)
-    m.decide_farmers = lambda *a, **k: None  # type: ignore[method-assign]
+    m = freeze(SoilCarbonModel(p, seed=seed))
     assert not m.farms.adopted.any()
     return m
 
@@ -43,7 +43,7 @@ def test_cover_crops_only_world_has_no_storage(seed: int) -> None:
     """Cover crops grow their carbon on the farm: all of the gain is sequestration."""
     m = _frozen({"manure.exportable_share": 0.0}, seed)
     k = PRACTICE_IDS.index("cover_crops")
-    m.farms.adopted[:, k] = m.farms.eligible[:, k]
+    use(m, k, m.farms.eligible[:, k])
     for _ in range(8):
         m.step()
     assert m.obs["storage_tco2e_cum"] == pytest.approx(0.0, abs=1e-9)
@@ -70,9 +70,8 @@ def test_imported_manure_is_storage_equal_to_an_independent_rothc_run(saturation
         seed=3,
     )
     f = m.farms
-    f.adopted[:, OF] = f.eligible[:, OF]
-    use = m.practice_use()
-    alloc, d = m._year_inputs(use)
+    use(m, OF, f.eligible[:, OF])
+    alloc, d = m._year_inputs(m.practice_use())
     assert alloc.organic_out.sum() == 0 and alloc.imported_share[f.adopted[:, OF]].min() == 1.0
     years = 6
     y0 = m.year
@@ -119,7 +118,7 @@ def test_moving_manure_between_farms_sequesters_nothing(seed: int) -> None:
     m = _frozen({"manure.exportable_share": 0.6, "manure.import_t_c_ha_yr": 0.0, **STILL}, seed)
     f = m.farms
     arable = f.system == 0
-    f.adopted[:, OF] = f.eligible[:, OF] & arable
+    use(m, OF, f.eligible[:, OF] & arable)
     for _ in range(6):
         m.step()
     moved = m.obs["manure_moved_t_c_cum"]
@@ -216,15 +215,14 @@ def test_production_index_and_leakage_follow_the_yield_effects(practice: str, fa
             **STILL,
         },
     )
-    m = SoilCarbonModel(p, seed=3)
-    m.decide_farmers = lambda *a, **k: None  # type: ignore[method-assign]
+    m = freeze(SoilCarbonModel(p, seed=3))
     m.run()
     k = PRACTICE_IDS.index(practice)
     f = m.farms
     assert f.adopted.sum(axis=0)[k] == f.eligible[:, k].sum() > 0
     assert f.adopted.sum() == f.adopted[:, k].sum()  # nothing else in use
     y = float(m.shapes.yield_effect[k])
-    expected = float((f.area * (1 + y * f.adopted[:, k])).sum() / f.area.sum())
+    expected = float((f.area * (1 + y * f.area_share[:, k])).sum() / f.area.sum())
     assert m.obs["production_index"] == pytest.approx(expected, rel=1e-12)
     if falls:
         assert m.obs["production_index"] < 1.0
@@ -297,6 +295,7 @@ def test_frozen_management_without_weather_noise_stays_exactly_at_its_start() ->
     rng = np.random.default_rng(0)
     m.farms.adopted = m.farms.eligible & (rng.random(m.farms.adopted.shape) < 0.3)
     m.farms.adopted[:, PRACTICE_IDS.index("biochar")] = False
+    m.farms.area_share = np.where(m.farms.adopted, rng.uniform(0.2, 1.0, m.farms.adopted.shape), 0)
     equilibrate(m.farms, m.params, m.shapes, m.practice_use(), m.normals, None, len(m.zone_names))
     start = m.farms.soc().copy()
     for _ in range(5):
@@ -310,7 +309,7 @@ def test_first_year_measured_change_does_not_count_fresh_litter() -> None:
     m = _frozen(STILL, seed=2)
     k = PRACTICE_IDS.index("cover_crops")
     users = m.farms.eligible[:, k]
-    m.farms.adopted[:, k] = users
+    use(m, k, users)
     measured, total = [], []
     for _ in range(3):
         before = m.farms.soc()[users].copy()
@@ -328,9 +327,9 @@ def test_nitrogen_limit_caps_the_yearly_stabilised_gain(available: float) -> Non
     over = {**STILL, "accounting.n_limit": True, "accounting.n_available_kg_ha_yr": available}
     m = _frozen(over, seed=6)
     k = PRACTICE_IDS.index("cover_crops")
-    m.farms.adopted[:, k] = m.farms.eligible[:, k]
+    use(m, k, m.farms.eligible[:, k])
     free = _frozen(STILL, seed=6)
-    free.farms.adopted[:, k] = free.farms.eligible[:, k]
+    use(free, k, free.farms.eligible[:, k])
     cap = available * 11.0 / 1000.0
     for _ in range(4):
         before = m.farms.pools[:, 2:].sum(axis=1).copy()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from model_helpers import freeze, use
 
 from abm.errors import UserInputError
 from abm.model import SoilCarbonModel
@@ -57,7 +58,7 @@ def test_icbm_landscape_starts_at_equilibrium_and_balances_its_mass(seed: int) -
     m = SoilCarbonModel(p, seed=seed)
     assert (m.farms.iom == 0).all()
     np.testing.assert_allclose(m.farms.soc(), m.farms.soc0, rtol=1e-9)
-    m.decide_farmers = lambda *a, **k: None  # type: ignore[method-assign]
+    freeze(m)
     start = m.farms.soc().copy()
     for _ in range(4):
         m.step()
@@ -91,10 +92,9 @@ def test_icbm_moved_manure_is_zero_sum_for_sequestration() -> None:
         **{f"practices.{q}.initial_share": 0.0 for q in PRACTICE_IDS},
         **STILL,
     }
-    m = SoilCarbonModel(resolve_params(None, over), seed=4)
-    m.decide_farmers = lambda *a, **k: None  # type: ignore[method-assign]
+    m = freeze(SoilCarbonModel(resolve_params(None, over), seed=4))
     k = PRACTICE_IDS.index("organic_fertilisation")
-    m.farms.adopted[:, k] = m.farms.eligible[:, k] & (m.farms.system == 0)
+    use(m, k, m.farms.eligible[:, k] & (m.farms.system == 0))
     for _ in range(5):
         m.step()
     assert m.obs["manure_moved_t_c_cum"] > 0

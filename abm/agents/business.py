@@ -3,9 +3,10 @@
 Each business buys from the farmers tied to it (``farms.business``). Its contract capacity is
 ``market.capacity_share`` of its suppliers times its demand index, which grows by
 ``market.demand_growth`` a year plus the effect of NGO campaigns. A contract requires one of
-``market.premium_practices``; the premium, and credits bought at
-``market.insetting_price_eur_per_tco2e`` (net of ``market.intermediary_share``) on the verified
-SOC change, are paid only on verification.
+``market.premium_practices``; the premium is paid per hectare under a required practice (each
+hectare once), and credits bought at ``market.insetting_price_eur_per_tco2e`` (net of
+``market.intermediary_share``) on the verified sequestration (positive years only), are paid
+only on verification.
 """
 
 from __future__ import annotations
@@ -69,8 +70,11 @@ class AgriFoodBusiness(mesa.Agent):
         ins = m.instruments
         mine = f.business == self.index
         contracted = mine & ins.access & (f.adopted & self.required[None, :]).any(axis=1)
+        contracted &= f.open_to_schemes
         f.contract[mine] = contracted[mine]
-        premiums = contracted * f.area * mk.premium_eur_per_ha
+        # the premium is paid per ha under a required practice, each hectare once
+        under = np.where(self.required[None, :], f.area_share, 0.0).max(axis=1)
+        premiums = contracted * f.area * under * mk.premium_eur_per_ha
         credits_t = np.where(
             mine & f.inset_last & ins.access,
             np.maximum(f.measured_dsoc, 0.0) * f.area * C_TO_CO2,

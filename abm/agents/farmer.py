@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from abm.decisions import decide_one
 from abm.economics import capital_recovery
@@ -57,6 +58,12 @@ class Farmer(mesa.Agent):
         return [p for p, used in zip(PRACTICE_IDS, row, strict=True) if used]
 
     @property
+    def area_shares(self) -> dict[str, float]:
+        """Share of the farm's area under each practice in use."""
+        row = self.model.farms.area_share[self.idx]
+        return {p: float(s) for p, s in zip(PRACTICE_IDS, row, strict=True) if s > 0}
+
+    @property
     def attitude(self) -> float:
         """Attitude towards soil-carbon practices, 0–1."""
         return float(self.model.farms.attitude[self.idx])
@@ -71,19 +78,36 @@ class Farmer(mesa.Agent):
         ins = m.instruments
         z = int(f.zone[i])
         g = int(f.gov[i])
+        n_p = len(PRACTICE_IDS)
         rate = max(float(ins.rate_mean[z, p]), 0.0)
         access = bool(ins.access[i])
-        carbon = ins.carbon_price * (1.0 - ins.buffer_share) * C_TO_CO2
         inset = ins.insetting_price * C_TO_CO2 if access else 0.0
-        payment = (
-            float(ins.subsidy[g, p])
-            + carbon * rate
-            + inset * rate
-            + (float(ins.premium[p]) if access else 0.0)
-        )
-        common = (
-            -float(pt.annual_cost[p])
-            + payment
+        # marginal per-hectare level
+        levels = ins.tier_levels[g]
+        top = levels.size - 1
+        used = [bool(f.adopted[i, q]) for q in range(n_p)]
+
+        def level(k: int) -> float:
+            return float(levels[min(max(k, 0), top)])
+
+        n_tier = sum(1 for q in range(n_p) if used[q] and ins.tier_practices[q])
+        on_tier = bool(ins.tier_practices[p])
+        tier_new = level(n_tier + 1) - level(n_tier) if on_tier else 0.0
+        tier_keep = level(n_tier) - level(n_tier - 1) if on_tier else 0.0
+        # voluntary carbon enrolment: value only when enrolling pays
+        cn = ins.carbon_net_eur_per_tc
+        c = [cn * max(float(ins.rate_mean[z, q]), 0.0) for q in range(n_p)]
+        fixed = ins.fixed_cost_farmer / float(f.area[i]) if ins.carbon_price > 0 else 0.0
+        x = float(np.sum(np.array([c[q] if used[q] else 0.0 for q in range(n_p)]))) - fixed
+        pos = max(x, 0.0)
+        carbon_new = max(x + c[p], 0.0) - pos
+        carbon_keep = pos - max(x - c[p], 0.0)
+        other = float(ins.subsidy[g, p]) + inset * rate + (float(ins.premium[p]) if access else 0.0)
+        is_open = bool(f.open_to_schemes[i])
+        pay_new = other + tier_new + carbon_new if is_open else 0.0
+        pay_keep = other + tier_keep + carbon_keep if is_open else 0.0
+        base = (
+            -(float(pt.annual_cost[p]) + float(f.cost_dev_eur_per_ha[i, p]))
             + float(ins.mandate_penalty[p])
             - float(ins.ban_penalty[p])
         )
@@ -92,23 +116,21 @@ class Farmer(mesa.Agent):
         n_h = int(max(1, round(horizon)))
         mean_ramp = sum(min(max(t / t_b, 0.0), 1.0) for t in range(1, n_h + 1)) / n_h
         crf = capital_recovery(m.params.farmer.discount_rate, horizon)
-        n_used = int(f.adopted[i].sum())
-        mrv = ins.mrv_cost_farmer / float(f.area[i])
         nb_new = (
-            common
+            base
+            + pay_new
             + float(pt.benefit[p]) * mean_ramp
             - float(pt.establishment_cost[p]) * crf
-            - (mrv if n_used == 0 else 0.0)
         )
         last = float(f.last_paid[i, p])
-        stopped = last > 0 and payment <= 0
+        stopped = last > 0 and (pay_keep if used[p] else pay_new) <= 0
         nb_keep = (
-            common
+            base
+            + pay_keep
             + float(pt.benefit[p]) * min(max(float(f.years[i, p]) / t_b, 0.0), 1.0)
-            - (mrv if n_used == 1 else 0.0)
             - (m.params.farmer.crowding_out * last if stopped else 0.0)
         )
-        sd = float(pt.uncertainty[p]) + (carbon + inset) * float(ins.rate_sd[z, p])
+        sd = float(pt.uncertainty[p]) + (inset if is_open else 0.0) * float(ins.rate_sd[z, p])
         return nb_new, nb_keep, sd
 
     def decide(self, uniforms: list[float]) -> list[bool]:
@@ -150,6 +172,7 @@ class Farmer(mesa.Agent):
                     float(m.alpha[p]),
                     float(m.gamma[p]),
                     uniforms[p],
+                    float(m.churn_floor[p]),
                 )
             )
         return out

@@ -11,9 +11,13 @@ observation is a verified farm's measured yearly SOC change and ``σ`` is
 its practices and weather; treating it as evidence on each practice it uses is a documented
 simplification.)
 
-MRV: farms enrolled in a result-based scheme or an insetting contract last year are measured:
-true change + normal error of sd ``advice.mrv_error_sd_t_c_ha``; the cost per farm is
-``policy.mrv_cost_eur_per_farm``.
+MRV design: measure-and-remodel, yearly. Farms enrolled in a result-based scheme or an insetting
+contract last year are verified: their *sequestration* last year (``farms.dseq_last``, the SOC
+change without imported carbon, which the soil update sets) plus a normal error of mean 0 and sd
+``advice.mrv_error_sd_t_c_ha`` (unbiased; independent years sum to ~3 t C/ha at 2 sd over 10
+yr, the detection limit Bradford et al. 2023 find for field sampling). The cost per farm
+verified is ``policy.mrv_cost_eur_per_farm``. Advice visits cost ``advice.cost_per_advice_eur``
+each (extension budgets, not the scheme's public spend).
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ class Scientist(mesa.Agent):
         n = int(measured.sum())
         if n:
             noise = m.rng_mrv.normal(0.0, adv.mrv_error_sd_t_c_ha, n)
-            f.measured_dsoc[measured] = f.dsoc_last[measured] + noise
+            f.measured_dsoc[measured] = f.dseq_last[measured] + noise
             cost = n * m.params.policy.mrv_cost_eur_per_farm
             tco2e = float((f.measured_dsoc[measured] * f.area[measured]).sum() * C_TO_CO2)
             m.ledger.record(m.year, "verification", n, cost, tco2e)
@@ -58,7 +62,7 @@ class Scientist(mesa.Agent):
         if cap > 0:
             chosen = m.rng_advice.choice(np.flatnonzero(mine), cap, replace=False)
             f.knowledge[chosen] += adv.knowledge_gain * (1.0 - f.knowledge[chosen])
-            m.ledger.record(m.year, "advice", cap)
+            m.ledger.record(m.year, "advice", cap, cap * adv.cost_per_advice_eur)
 
     def _update_database(self, measured: np.ndarray) -> None:
         m = self.model

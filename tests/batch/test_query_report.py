@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -208,3 +209,75 @@ def test_kpi_only_batch_reports_tables_without_figures(tmp_path: Path) -> None:
     assert "Adoption 2050" in md and "Difference to baseline" in md
     assert "adoption.png" not in md and "exchanges.png" not in md
     assert "cost_effectiveness.png" in md  # drawn from the runs table alone
+
+
+def _toy_runs() -> pd.DataFrame:
+    """Two scenarios x 4 replicates; the baseline rows are shuffled (pairing is by key)."""
+    rows = []
+    base_t = [100.0, 300.0, 200.0, 400.0]  # sequestration differs a lot between replicates
+    for rep, t in enumerate(base_t):
+        rows.append(
+            dict(
+                scenario="baseline",
+                design_point=0,
+                replicate=rep,
+                public_spend_eur_total=0.0,
+                social_cost_eur_total=1000.0 + rep,
+                sequestration_tco2e_cum_final=t,
+                sequestration_permanent_tco2e=t / 10,
+                adoption_share_2050=0.2 + 0.1 * rep,
+            )
+        )
+    extra_t = [10.0, 30.0, 20.0, 40.0]  # additional tonnes per pair
+    spend = [500.0, 1400.0, 1000.0, 2100.0]
+    for rep, t in enumerate(base_t):
+        rows.append(
+            dict(
+                scenario="scheme",
+                design_point=0,
+                replicate=rep,
+                public_spend_eur_total=spend[rep],
+                social_cost_eur_total=1000.0 + rep + 300.0,
+                sequestration_tco2e_cum_final=t + extra_t[rep],
+                sequestration_permanent_tco2e=(t + extra_t[rep]) / 10,
+                adoption_share_2050=0.2 + 0.1 * rep + 0.05,
+            )
+        )
+    frame = pd.DataFrame(rows)
+    return pd.concat([frame.iloc[[2, 0, 3, 1]], frame.iloc[4:]]).reset_index(drop=True)
+
+
+def test_report_paired_differences_and_costs_by_hand() -> None:
+    from abm.report import diff_table, paired_costs
+
+    runs = _toy_runs()
+    costs = paired_costs(runs, ["baseline", "scheme"], "baseline")["scheme"]
+    # one definition: mean paired Δcost / mean paired Δt
+    est, lo, hi = costs["public_cost_eur_per_additional_tco2e"]
+    assert est == pytest.approx((500 + 1400 + 1000 + 2100) / 4 / ((10 + 30 + 20 + 40) / 4))
+    assert lo < est < hi  # a bootstrap interval around it
+    assert lo >= 45.0 and hi <= 55.0  # ratios per pair are 50, 46.7, 50, 52.5
+    assert costs["social_cost_eur_per_additional_tco2e"][0] == pytest.approx(300 / 25)
+    assert costs["public_cost_eur_per_additional_permanent_tco2e"][0] == pytest.approx(50 * 10)
+    # sign: scenario minus baseline; pairing by replicate makes Δadoption exactly +0.05 each
+    table = diff_table(runs, ["baseline", "scheme"], "baseline")
+    assert table is not None
+    # (pairing by row order would mix replicates and give a wide interval)
+    assert table.loc["Δ Adoption 2050 (% of area)", "scheme"] == "5.0 [5.0, 5.0]"
+    row = "Public cost per additional t CO2e (€/t CO2e, bootstrap CI)"
+    assert table.loc[row, "scheme"].startswith("50 [")
+
+
+def test_report_costs_are_nan_when_no_tonne_is_added() -> None:
+    from abm.report import paired_costs
+
+    runs = _toy_runs()
+    sel = runs["scenario"] == "scheme"
+    runs.loc[sel, "sequestration_tco2e_cum_final"] = (
+        runs.loc[runs["scenario"] == "baseline"]
+        .sort_values("replicate")["sequestration_tco2e_cum_final"]
+        .to_numpy()
+        - 5.0
+    )
+    est = paired_costs(runs, ["baseline", "scheme"], "baseline")["scheme"]
+    assert np.isnan(est["public_cost_eur_per_additional_tco2e"][0])

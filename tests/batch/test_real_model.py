@@ -88,7 +88,7 @@ def test_tiny_batch_and_report_on_the_real_model(tmp_path: Path) -> None:
     s = run_batch(study, workers=2, out=tmp_path / "out", quiet=True)
     assert (s.done, s.failed) == (4, 0), read_table(tmp_path / "out", "failures").to_dict("records")
     runs = read_table(tmp_path / "out", "runs")
-    assert {"adoption_share_2030", "soc_change_permille_mean", "public_cost_eur_per_tco2e"} <= set(
+    assert {"adoption_share_2030", "soc_change_permille_mean", "additionality_share"} <= set(
         runs.columns
     )
     assert runs.groupby("replicate")["seed"].nunique().eq(1).all()
