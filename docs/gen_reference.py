@@ -86,7 +86,7 @@ AGENT_TYPES = (
 )
 
 
-def cell(value: Any) -> str:
+def cell(value: Any, links: bool = True) -> str:
     """A value as one Markdown table cell (pipes escaped, no line breaks)."""
     if isinstance(value, float):
         text = f"{value:g}"
@@ -97,8 +97,18 @@ def cell(value: Any) -> str:
     else:
         text = str(value)
     text = re.sub(r"\s+", " ", text).strip()
+    return link_sections(text, links).replace("|", "\\|") or "—"
+
+
+def link_sections(text: str, links: bool = True) -> str:
+    """``SCIENCE.md §N``/``DESIGN.md §N`` as links to those sections of the docs (from a page
+    in ``docs/reference/``), or with ``links=False`` as plain text (for snippets that other
+    pages include, where a relative link would point elsewhere)."""
+    if not links:
+        text = re.sub(r"SCIENCE\.md (§\d+)", r"science notes \1", text)
+        return re.sub(r"DESIGN\.md (§\d+[a-z]?)", r"design \1", text)
     text = re.sub(r"SCIENCE\.md §(\d+)", r"[science §\1](../science.md#s\1)", text)
-    return text.replace("|", "\\|") or "—"
+    return re.sub(r"DESIGN\.md §(\d+[a-z]?)", r"[design §\1](../design.md#d\1)", text)
 
 
 def section(name: str, text: str) -> str:
@@ -106,10 +116,10 @@ def section(name: str, text: str) -> str:
     return f"<!-- --8<-- [start:{name}] -->\n{text}<!-- --8<-- [end:{name}] -->\n"
 
 
-def table(head: list[str], rows: list[list[Any]]) -> str:
-    """A Markdown table."""
+def table(head: list[str], rows: list[list[Any]], links: bool = True) -> str:
+    """A Markdown table (``links``: see :func:`link_sections`)."""
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(c, links) for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
@@ -144,10 +154,10 @@ def _shape(arr: Any, n_p: int) -> str:
     return "(" + ", ".join(dims) + (",)" if len(dims) == 1 else ")")
 
 
-def rst_to_md(text: str) -> str:
+def rst_to_md(text: str, links: bool = True) -> str:
     """Docstring markup (Sphinx roles, double back-quotes) as Markdown code spans."""
     text = re.sub(r":(?:meth|func|class|mod|data|attr):`~?([^`]+)`", r"`\1`", text)
-    return text.replace("``", "`")
+    return link_sections(text.replace("``", "`"), links)
 
 
 def _dtype(arr: Any) -> str:
@@ -185,8 +195,8 @@ def state_variables_page() -> str:
                 f"`{cls.__module__}.{cls_name}`",
                 f"`{path}`",
                 count,
-                rst_to_md(doc.split("\n\n")[0]),
-                rst_to_md(module_doc),
+                rst_to_md(doc.split("\n\n")[0], links=False),
+                rst_to_md(module_doc, links=False),
             ]
         )
     return (
@@ -199,6 +209,7 @@ def state_variables_page() -> str:
             table(
                 ["class", "count parameter", "in a 5-farm model", "what it is", "what it does"],
                 agent_rows,
+                links=False,
             ),
         )
         + "\n## Farm state (`abm.landscape.Farms`)\n\n"
@@ -206,7 +217,7 @@ def state_variables_page() -> str:
         + f"onto its row. N = farms, P = {n_p} practices in the order "
         + ", ".join(f"`{p}`" for p in PRACTICE_IDS)
         + ".\n\n"
-        + section("farms", table(["field", "shape", "type", "meaning, unit"], rows))
+        + section("farms", table(["field", "shape", "type", "meaning, unit"], rows, links=False))
     )
 
 
@@ -250,13 +261,12 @@ def process_order_page() -> str:
     from abm.model import SoilCarbonModel
 
     doc = inspect.getdoc(SoilCarbonModel.step) or ""
-    doc = doc.replace("(DESIGN.md §4)", "").replace(" .", ".")
     return (
         HEADER
         + "# Process overview and scheduling\n\n"
         + "The docstring of `abm.model.SoilCarbonModel.step`, which the code follows line by "
         + "line:\n\n"
-        + section("order", rst_to_md(doc.strip()) + "\n")
+        + section("order", rst_to_md(doc.strip(), links=False) + "\n")
     )
 
 
@@ -316,7 +326,7 @@ def scenarios_page() -> str:
         HEADER
         + "# Built-in scenarios\n\n"
         + "`abm scenarios` prints the same list; the files are `experiments/scenarios/*.toml`.\n\n"
-        + section("scenarios", table(["scenario", "what it sets"], rows))
+        + section("scenarios", table(["scenario", "what it sets"], rows, links=False))
     )
 
 
