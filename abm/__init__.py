@@ -9,4 +9,9 @@ Layers (imports point down only):
 * :mod:`abm.batch`, :mod:`abm.report` — experiment batches, results store, reports.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    __version__: str = _metadata.version("abm-4p1000")
+except _metadata.PackageNotFoundError:  # pragma: no cover - a source tree that is not installed
+    __version__ = "0+unknown"

@@ -32,6 +32,26 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=2)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from abm import __version__
+
+        typer.echo(f"abm-4p1000 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Agent-based model of soil-carbon practice adoption under the '4 per 1000' initiative."""
+
+
 @app.command()
 def run(
     file: Annotated[

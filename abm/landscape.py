@@ -82,12 +82,22 @@ class Farms:
     smd: FloatArray
     biochar: FloatArray
     tracer: FloatArray
+    """(N, 4) carbon received from elsewhere (manure, compost; biochar's labile part) still in
+    DPM, RPM, BIO, HUM, t C/ha: the inward tracer (storage, :mod:`abm.resources`)."""
     tracer_out: FloatArray
+    """(N, 4) carbon of the own manure given away that the soil would hold, t C/ha: the outward
+    tracer (negative storage of donors)."""
     productivity: FloatArray
+    """(N,) base plant input ÷ that of the reference farm of the system (B/B_ref)."""
     residues_removed: FloatArray
+    """(N,) crop-residue C removed under conventional management, t C/ha/yr."""
     own_manure: FloatArray
+    """(N,) manure C produced and spread on the farm, t C/ha/yr."""
     exportable: FloatArray
+    """(N,) the part of the own manure that may leave the farm, t C/ha/yr."""
     dseq_last: FloatArray
+    """(N,) sequestration part of last year's measured SOC change (carbon brought in
+    excluded), t C/ha/yr."""
     base_plant: FloatArray
     base_fym: FloatArray
     base_bare: BoolArray

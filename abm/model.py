@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from abm import accounting, reporters, resources
+from abm._compat import mesa_seed_kwargs
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
 from abm.agents.government import policy_tiers
 from abm.decisions import Weights, adoption_utility, calibrate_intercepts, decide, retention_utility
@@ -79,7 +80,7 @@ class SoilCarbonModel(mesa.Model):
     ):
         p = as_params(params)
         seed = p.seed if seed is None else int(seed)
-        super().__init__(seed=seed)
+        super().__init__(**mesa_seed_kwargs(seed))
         self.params = p
         self.root_seed = seed
         streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]

@@ -99,6 +99,7 @@ VERSIONED = (
     "pandas",
     "pyarrow",
     "mesa",
+    "networkx",
     "scipy",
     "SALib",
     "pydantic",

@@ -44,7 +44,7 @@ def _equilibrium(c_inp: Arr, dtemp: float = 0.0) -> tuple[Arr, Arr]:
 def test_zone_is_the_example_weather() -> None:
     from abm.soil.rothc_io import read_input_file
 
-    d = read_input_file(ROOT.parent / "shared/data/rothc/python_v1_clay13/RothC_input.dat")
+    d = read_input_file(ROOT / "tests/data/rothc/python_v1_clay13/RothC_input.dat")
     np.testing.assert_array_equal(T, d.temp[:12])
     np.testing.assert_array_equal(R, d.rain[:12])
     np.testing.assert_array_equal(E, d.evap[:12])

@@ -12,7 +12,7 @@ from abm.soil import climate, rothc
 from abm.soil.rothc_io import read_input_file
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT.parent / "shared" / "data" / "rothc" / "python_v1_clay13" / "RothC_input.dat"
+EXAMPLE = ROOT / "tests" / "data" / "rothc" / "python_v1_clay13" / "RothC_input.dat"
 
 
 def test_temperate_oceanic_is_the_official_average_year() -> None:

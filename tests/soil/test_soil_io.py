@@ -15,7 +15,7 @@ from abm.errors import UserInputError
 from abm.soil import rothc_io
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "rothc"
+DATA = ROOT / "tests" / "data" / "rothc"
 PY_V1 = DATA / "python_v1_clay13" / "RothC_input.dat"
 R_V2 = DATA / "r_v2_clay23.4" / "RothC_input.dat"
 FORTRAN_V2 = DATA / "fortran_v2_clay23.4" / "RothC_input.dat"

@@ -13,12 +13,24 @@ from abm.soil import rothc
 from abm.soil.rothc_io import RothCInput, read_input_file
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "rothc"
+DATA = ROOT / "tests" / "data" / "rothc"  # official examples, see tests/data/rothc/PROVENANCE.md
 PY_V1 = DATA / "python_v1_clay13"
 FORTRAN_V2 = DATA / "fortran_v2_clay23.4"
 R_V2 = DATA / "r_v2_clay23.4"
 
-pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="shared/data/rothc not found")
+OFFICIAL_FILES = {
+    PY_V1: ("RothC_input.dat", "year_results.csv", "month_results.csv"),
+    FORTRAN_V2: ("RothC_input.dat", "year_results.out", "month_results.out"),
+    R_V2: ("RothC_input.dat", "year_results.out", "month_results.out"),
+}
+
+
+def test_official_example_files_ship_with_the_repository() -> None:
+    """A missing conformance file is a failure, never a skip (the suite must run in any clone)."""
+    files = [f / n for f, names in OFFICIAL_FILES.items() for n in names]
+    missing = [str(p) for p in files if not p.is_file()]
+    assert not missing, f"official RothC example files missing: {missing}"
+    assert (DATA / "NOTICE").is_file() and (DATA / "PROVENANCE.md").is_file()
 
 
 def read_table(path: Path) -> dict[str, NDArray[np.float64]]:
