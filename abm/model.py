@@ -297,6 +297,7 @@ class SoilCarbonModel(mesa.Model):
                 drop,
                 floor=self.churn_floor,
                 current_share=count_share,
+                start=(self.alpha, self.gamma),
             )
             before = f.adopted.copy()
             # the vectorised rule builds the world (subclasses may override decide_farmers)
@@ -314,6 +315,7 @@ class SoilCarbonModel(mesa.Model):
             users.sum(axis=0) / n_elig,
             drop,
             floor=self.churn_floor,
+            start=(self.alpha, self.gamma),
         )
         self.burning_in = False
         self.year = p.start_year
