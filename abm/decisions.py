@@ -189,19 +189,33 @@ def decide_one(
     return uniform < p_adopt
 
 
-def _solve_intercepts(z: FloatArray, mask: BoolArray, target: FloatArray) -> FloatArray:
+def _solve_intercepts(
+    z: FloatArray, mask: BoolArray, target: FloatArray, start: FloatArray | None = None
+) -> FloatArray:
     """Per column ``p``: the c with mean over ``mask[:, p]`` of logistic(c + z) == target.
 
-    All columns at once: 12 halvings of [-60, 60] (monotone in c), then Newton steps kept
-    inside that bracket; 0 for a column with no row in the mask.
+    All columns at once: halvings of a bracket (monotone in c) — [-60, 60], or ``start`` ± 2
+    when that brackets every root (a warm start) — then Newton steps kept inside the bracket;
+    0 for a column with no row in the mask.
     """
     n = mask.sum(axis=0)
+    w = mask / np.maximum(n, 1)
+
+    def mean(c: FloatArray) -> FloatArray:
+        out: FloatArray = (logistic(c[None, :] + z) * w).sum(axis=0)
+        return out
+
+    halvings = 12
     lo = np.full(z.shape[1], -60.0)
     hi = np.full(z.shape[1], 60.0)
-    w = mask / np.maximum(n, 1)
-    for _ in range(12):  # bracket to ~0.03
+    if start is not None:
+        lo_w, hi_w = start - 2.0, start + 2.0
+        ok = ((mean(lo_w) <= target) & (mean(hi_w) >= target)) | (n == 0)
+        if ok.all():
+            lo, hi, halvings = lo_w, hi_w, 4
+    for _ in range(halvings):
         mid = 0.5 * (lo + hi)
-        below = (logistic(mid[None, :] + z) * w).sum(axis=0) < target
+        below = mean(mid) < target
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     c = 0.5 * (lo + hi)
@@ -211,8 +225,8 @@ def _solve_intercepts(z: FloatArray, mask: BoolArray, target: FloatArray) -> Flo
         slope = (q * (1.0 - q) * w).sum(axis=0)
         step = np.divide(f, slope, out=np.zeros_like(f), where=slope > 0)
         c = np.clip(c - step, lo, hi)
-    out: FloatArray = np.where(n > 0, c, 0.0)
-    return out
+    result: FloatArray = np.where(n > 0, c, 0.0)
+    return result
 
 
 def calibrate_intercepts(
@@ -226,6 +240,7 @@ def calibrate_intercepts(
     floor: FloatArray | None = None,
     current_share: FloatArray | None = None,
     pull: float = 0.5,
+    start: tuple[FloatArray, FloatArray] | None = None,
     min_entry_rate: float = 1e-4,
 ) -> tuple[FloatArray, FloatArray]:
     """Intercepts making the no-new-policy start stationary.
@@ -238,6 +253,7 @@ def calibrate_intercepts(
     With ``current_share`` ``c`` (burn-in) the entry rate also closes ``pull`` of the gap to
     the target each year: ``(d·c + pull·(s − c))/(1 − c)`` — flows, not stocks, are matched,
     so the state reaches its target without the decades-long lag of steering on the share.
+    ``start``: last year's ``(alpha, gamma)``, a warm start for the solver.
     """
     n_p = adopted.shape[1]
     floor_ = np.zeros(n_p) if floor is None else np.asarray(floor, dtype=float)
@@ -247,13 +263,14 @@ def calibrate_intercepts(
     has_users: BoolArray = np.asarray(adopted.any(axis=0), dtype=bool)
     keepers = np.where(has_users[None, :], adopted, eligible)
     d_util = np.maximum(d - floor_, 0.0) / np.maximum(1.0 - floor_, 1e-9)
-    gamma = _solve_intercepts(u_keep, keepers, 1.0 - d_util)
+    a0, g0 = (None, None) if start is None else start
+    gamma = _solve_intercepts(u_keep, keepers, 1.0 - d_util, g0)
     if current_share is None:
         entry = d * s / np.maximum(1.0 - s, 1e-9)
     else:
         c = np.asarray(current_share, dtype=float)
         entry = (d * c + pull * (s - c)) / np.maximum(1.0 - c, 1e-9)
     entry = np.minimum(np.maximum(entry, min_entry_rate), 0.999)
-    alpha = _solve_intercepts(u_adopt, eligible & ~adopted, entry)
+    alpha = _solve_intercepts(u_adopt, eligible & ~adopted, entry, a0)
     assert alpha.shape == (n_p,)  # internal consistency
     return alpha, gamma

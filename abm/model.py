@@ -150,7 +150,11 @@ class SoilCarbonModel(mesa.Model):
         )
 
         # ---- scientists' database: RothC estimate x a log-normal error ---------------
-        truth = practice_effect_rates(p, self.zone_names)
+        # of *sequestration*, what MRV verifies and carbon schemes pay: the gain of practices
+        # whose carbon is brought onto the farm (manure, compost, biochar) is storage, none of it
+        # sequestered (SCIENCE.md §7), so their expected credits are 0
+        brought_in = self.shapes.manure | (self.shapes.biochar > 0)
+        truth = np.where(brought_in[None, :], 0.0, practice_effect_rates(p, self.zone_names))
         rel = p.advice.prior_rel_sd
         self.rate_mean = truth * np.exp(rel * rng_science.standard_normal(truth.shape))
         self.rate_sd = rel * np.abs(truth) + 1e-3
@@ -323,6 +327,7 @@ class SoilCarbonModel(mesa.Model):
                 drop,
                 floor=self.churn_floor,
                 current_share=count_share,
+                start=(self.alpha, self.gamma),
             )
             before = f.adopted.copy()
             # the vectorised rule builds the world (subclasses may override decide_farmers)
@@ -340,6 +345,7 @@ class SoilCarbonModel(mesa.Model):
             users.sum(axis=0) / n_elig,
             drop,
             floor=self.churn_floor,
+            start=(self.alpha, self.gamma),
         )
         self.burning_in = False
         self.year = p.start_year
@@ -426,11 +432,7 @@ class SoilCarbonModel(mesa.Model):
         if active:
             self.flows["ngo_funding_eur"] += p.policy.ngo_funding_eur_per_yr
         self.flows["public_spend_eur"] = public
-        stored_before = f.tracer.sum(axis=1)
         self.soil_update()
-        # BRIDGE until issue 7 merges: its soil_update sets dseq_last (the same quantity:
-        # SOC change minus the change of imported carbon); delete these two lines then.
-        f.dseq_last = f.dsoc_last - (f.tracer.sum(axis=1) - stored_before)
         f.enrolled_last = f.enrolled.copy()  # verified next year (voluntary contracts)
         self.observe()
         self.datacollector.collect(self)
@@ -596,9 +598,6 @@ class SoilCarbonModel(mesa.Model):
         loss = np.maximum(soc_before - soc_after, 0.0) * f.area * f.abandoned
         self.loss_after_abandonment_t += float(loss.sum())
         self._account(use, alloc, d, co2)
-        # enrolment for next year's verification
-        programme = bool(self.instruments.carbon_price > 0)
-        f.enrolled_last = np.logical_and(f.adopted.any(axis=1), programme)
         f.inset_last = f.inset_now.copy()
         f.inset_now[:] = False
 

@@ -427,3 +427,6 @@ def test_intercept_solver_hits_its_targets_in_every_column() -> None:
     got = (logistic(c[None, :7] + z[:, :7]) * mask[:, :7]).sum(axis=0) / mask[:, :7].sum(axis=0)
     np.testing.assert_allclose(got, target[:7], rtol=1e-9)
     assert c[7] == 0.0
+    # a warm start near the root (the burn-in) and one far from it give the same roots
+    for start in (c + 0.5, c - 30.0):
+        np.testing.assert_allclose(_solve_intercepts(z, mask, target, start), c, atol=1e-9)
