@@ -218,6 +218,7 @@ def run_batch(
     out: Path | str | None = None,
     resume: bool = False,
     quiet: bool = False,
+    plan: Study | None = None,
 ) -> BatchSummary:
     """Run a study file's batch; see the module docstring.
 
@@ -236,6 +237,9 @@ def run_batch(
         that started it.
     quiet
         No progress bar and no tables (for tests and benchmarks).
+    plan
+        The study already loaded by :func:`~abm.batch.spec.load_study` (``abm sensitivity``
+        passes its own); default: load ``study``.
 
     Returns
     -------
@@ -249,7 +253,7 @@ def run_batch(
     """
     t0 = time.perf_counter()
     study = Path(study)
-    plan = load_study(study)
+    plan = load_study(study) if plan is None else plan
     if workers is None and scheduler is None:
         from abm.batch.executors import default_workers
 
