@@ -440,3 +440,44 @@ def test_default_study_is_valid() -> None:
     assert len(plan.design.columns) >= 12
     assert sens.methods == ("morris",)
     assert plan.n_runs <= 600
+
+
+@pytest.mark.slow
+def test_real_model_tiny_morris_and_report(tmp_path: Path) -> None:
+    """The abm model through the pipeline (tiny), a timeseries output per year, abm report."""
+    from abm.report import build_report
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            [experiment]
+            name = "tiny"
+            replicates = 2
+            seed = 1
+            [base]
+            n_farms = 20
+            end_year = 2024
+            [design]
+            method = "morris"
+            n = 2
+            [design.parameters]
+            "policy.subsidy_eur_per_ha" = [0.0, 150.0]
+            "soil.saturation" = { values = ["none", "hassink"] }
+            [sensitivity]
+            method = "morris"
+            outputs = ["soc_change_permille_mean", "soc_change_permille"]
+            """
+        )
+    )
+    out = run_sensitivity(path, workers=0, out=tmp_path / "res", quiet=True)
+    assert out is not None
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    years = table[table["output"] == "soc_change_permille"]["year"]
+    assert sorted(years.dropna().unique()) == list(range(2020, 2025))
+    mu = table[(table["index"] == "mu_star") & table["year"].isna()]
+    assert set(mu["parameter"]) == {"policy.subsidy_eur_per_ha", "soil.saturation"}
+    assert mu["value"].notna().all()
+    report = build_report(out)
+    assert "Sensitivity analysis" in report.read_text()
+    assert (out / "sensitivity" / "indices_over_time.png").is_file()

@@ -276,3 +276,18 @@ def write_report(
     path = folder / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def rebuild_report(out_dir: Path) -> Path | None:
+    """Rebuild ``DIR/sensitivity/`` from the stored tables (``abm report`` on a sensitivity
+    folder); ``None`` when the folder has no ``sensitivity.parquet``."""
+    import json
+
+    path = out_dir / "sensitivity.parquet"
+    meta_path = out_dir / "sensitivity.json"
+    if not path.is_file() or not meta_path.is_file():
+        return None
+    conv_path = out_dir / "convergence.parquet"
+    conv = pd.read_parquet(conv_path) if conv_path.is_file() else pd.DataFrame()
+    meta = json.loads(meta_path.read_text())
+    return write_report(out_dir, pd.read_parquet(path), conv, meta)
