@@ -481,3 +481,15 @@ def test_real_model_tiny_morris_and_report(tmp_path: Path) -> None:
     report = build_report(out)
     assert "Sensitivity analysis" in report.read_text()
     assert (out / "sensitivity" / "indices_over_time.png").is_file()
+
+
+def test_sobol_follow_up_study_is_valid() -> None:
+    """experiments/sensitivity_sobol.toml: 8 parameters, N = 512 → 18,432 runs (docs)."""
+    from abm.sensitivity.study import prepare
+
+    root = Path(__file__).resolve().parents[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan, sens, _ = prepare(root / "experiments" / "sensitivity_sobol.toml", False)
+    assert len(plan.design.columns) == 8 and sens.methods == ("sobol",)
+    assert plan.n_runs == 512 * (2 * 8 + 2) * 2
