@@ -493,3 +493,29 @@ def test_sobol_follow_up_study_is_valid() -> None:
         plan, sens, _ = prepare(root / "experiments" / "sensitivity_sobol.toml", False)
     assert len(plan.design.columns) == 8 and sens.methods == ("sobol",)
     assert plan.n_runs == 512 * (2 * 8 + 2) * 2
+
+
+def test_timeseries_output_per_year(tmp_path: Path) -> None:
+    """A timeseries column is analysed per year (``years`` restricts them); KPIs get null."""
+    path = study_file(
+        tmp_path,
+        model="abm.batch.toy:model",
+        design="lhs",
+        n=60,
+        parameters='"policy.subsidy_eur_per_ha" = [0.0, 150.0]\n"farmer.peer_weight" = [0.1, 0.8]',
+        methods='["rbd_fast", "pawn"]',
+        outputs='["adoption_share", "soc_change_permille_mean"]',
+        base="n_farms = 30\nend_year = 2032",
+    )
+    text = path.read_text().replace(
+        "num_resamples = 20", "num_resamples = 20\nyears = [2025, 2030]"
+    )
+    path.write_text(text)
+    out = run_sensitivity(path, workers=0, out=tmp_path / "res", allow_plugin=True, quiet=True)
+    assert out is not None
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    ts = table[table["output"] == "adoption_share"]
+    assert sorted(ts["year"].unique()) == [2025, 2030]
+    assert table[table["output"] == "soc_change_permille_mean"]["year"].isna().all()
+    s1 = ts[(ts["method"] == "rbd_fast") & (ts["index"] == "S1")]
+    assert len(s1) == 2 * 2 and s1["value"].notna().all()
