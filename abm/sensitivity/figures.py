@@ -187,7 +187,9 @@ def fig_convergence(conv: pd.DataFrame, meta: dict[str, Any], out: Path) -> str 
         ax.set_xscale("log", base=2)
         ax.set_xlabel("N (base samples / trajectories / rows)", fontsize=8)
         ax.set_ylabel(str(idx), fontsize=8)
-        ax.set_title(f"{method}: {output}", fontsize=8)
+        year = sub["year"].dropna()
+        when = f" {int(year.iloc[0])}" if len(year) else ""
+        ax.set_title(f"{method}: {output}{when} ({idx})", fontsize=8)
         ax.legend(fontsize=6)
     fig.suptitle(f"Convergence (dotted: not settled) — {scenario}", fontsize=10)
     fig.text(0.01, 0.005, _source(meta, "analysers"), fontsize=6)

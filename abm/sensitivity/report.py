@@ -54,8 +54,12 @@ def study_problem(plan: Any) -> Problem:
 
     design = plan.spec.design
     names = [str(c) for c in plan.design.columns]
-    if design.method in ("factorial", "csv"):
-        x = _unit_scale(plan.design.to_numpy(dtype=float))
+    if design.method in ("factorial", "csv"):  # no sampler to regenerate: the values, ranked
+        codes = {
+            c: pd.factorize(col, sort=True)[0] if col.dtype == object else col
+            for c, col in plan.design.items()
+        }
+        x = _unit_scale(pd.DataFrame(codes).to_numpy(dtype=float))
     else:
         seed = design_seed(plan.spec.experiment.seed) if design.seed is None else design.seed
         x = np.asarray(unit_sample(design, names, seed), dtype=float)
