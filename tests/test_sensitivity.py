@@ -372,7 +372,7 @@ def test_dry_run_prints_runs_and_estimate(tmp_path: Path) -> None:
 
 def test_analyze_any_batch_folder(tmp_path: Path) -> None:
     """--analyze: PAWN, delta, RBD-FAST on a plain batch folder find G's leading input."""
-    path = study_file(tmp_path, design="lhs", n=300, methods='["delta"]')
+    path = study_file(tmp_path, design="lhs", n=150, methods='["delta"]')
     res = CLI.invoke(app, ["batch", str(path), "--workers", "0", "--out", str(tmp_path / "r")])
     assert res.exit_code == 0, res.output
     res = CLI.invoke(app, ["sensitivity", "--analyze", str(tmp_path / "r"), "--output", "y"])

@@ -330,7 +330,11 @@ def analyse(
         "pawn": lambda: _pawn(problem, y, x, opts),
         "delta": lambda: _delta(problem, y, x, opts),
     }
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    # one BLAS thread: SALib's delta and PAWN make thousands of tiny linear-algebra calls,
+    # which multithreaded BLAS slows down 10-20 times (spin-waiting) on a busy machine
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", RuntimeWarning)
         # SALib warns on every eFAST call that its bootstrap intervals are indicative only;
         # docs/sensitivity.md says so once
