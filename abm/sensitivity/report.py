@@ -36,6 +36,8 @@ from abm.sensitivity.analysis import (
 
 RESULT_COLUMNS = ("scenario", "output", "year", "method", "parameter", "index", "value", "conf")
 IDENT = ("run_id", "scenario", "design_point", "replicate", "seed")
+#: Fewer points than this get a warning from ``--analyze`` (given-data estimators need many).
+MIN_GIVEN_POINTS = 100
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -316,6 +318,12 @@ def analyze_folder(
         methods=chosen,
         seed=int(manifest.get("root_seed", 0) or 0),
     )
+    if len(keys) < MIN_GIVEN_POINTS:
+        notes.insert(
+            0,
+            f"only {len(keys)} scenario × design points: given-data indices need a sample of "
+            f"hundreds (e.g. an LHS design); read these as a rough screening at best",
+        )
     result = _finish(res)
     previous = out_dir / "sensitivity.parquet"
     if previous.is_file():  # keep a study's own indices, replace this screening's
