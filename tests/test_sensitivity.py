@@ -519,3 +519,24 @@ def test_timeseries_output_per_year(tmp_path: Path) -> None:
     assert table[table["output"] == "soc_change_permille_mean"]["year"].isna().all()
     s1 = ts[(ts["method"] == "rbd_fast") & (ts["index"] == "S1")]
     assert len(s1) == 2 * 2 and s1["value"].notna().all()
+
+
+def test_each_scenario_is_analysed_on_its_own(tmp_path: Path) -> None:
+    """Scenarios (levers) are analysed separately: switching x1 off (a1 = 99) in one makes
+    x1 unimportant there only."""
+    path = study_file(
+        tmp_path, n=64, parameters="x1 = [0.0, 1.0]\nx2 = [0.0, 1.0]\nx3 = [0.0, 1.0]"
+    )
+    text = path.read_text().replace(
+        "[design]",
+        '[[scenarios]]\nname = "default"\n[[scenarios]]\nname = "x1_off"\n'
+        "set = { a1 = 99.0 }\n\n[design]",
+    )
+    path.write_text(text)
+    out = run_sensitivity(path, workers=0, out=tmp_path / "res", allow_plugin=True, quiet=True)
+    assert out is not None
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    st = table[(table["method"] == "sobol") & (table["index"] == "ST")]
+    st = st.set_index(["scenario", "parameter"])["value"]
+    assert st["default", "x1"] > 0.5
+    assert st["x1_off", "x1"] < 0.1 and st["x1_off", "x2"] > 0.5
