@@ -268,7 +268,7 @@ def report(
 @app.command()
 def sensitivity(
     study: Annotated[
-        Path | None, typer.Argument(help="Sensitivity study file (TOML with [sensitivity]).")
+        Path | None, typer.Argument(help="Sensitivity study file (TOML with a sensitivity table).")
     ] = None,
     analyze: Annotated[
         Path | None,
