@@ -15,7 +15,8 @@ def test_budget_cap_is_respected(seed: int) -> None:
     budget = 50_000.0
     r = run_model(
         resolve_params(
-            "policy_mix", {"n_farms": 300, "end_year": 2035, "policy.budget_eur_per_yr": budget}
+            "policy_mix",
+            {"n_farms": 300, "end_year": 2035, "policy.budget_eur_per_yr": budget},
         ),
         seed=seed,
     )
