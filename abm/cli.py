@@ -396,6 +396,132 @@ def report(
     typer.echo(f"report written to {path}")
 
 
+@app.command()
+def sensitivity(
+    study: Annotated[
+        Path | None, typer.Argument(help="Sensitivity study file (TOML with a sensitivity table).")
+    ] = None,
+    analyze: Annotated[
+        Path | None,
+        typer.Option("--analyze", help="Re-analyse this batch folder (PAWN, delta, RBD-FAST)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="'local' or tcp://host:port of a Dask scheduler."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default results/<experiment.name>)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip runs already finished in --out.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print the number of runs and a pilot's time estimate."),
+    ] = False,
+    allow_plugin: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plugin", help="Consent to run the plug-in model named by the study file."
+        ),
+    ] = False,
+    method: Annotated[
+        list[str] | None,
+        typer.Option("--method", help="With --analyze: rbd_fast, pawn, delta (repeatable)."),
+    ] = None,
+    output: Annotated[
+        list[str] | None, typer.Option("--output", help="With --analyze: a KPI (repeatable).")
+    ] = None,
+) -> None:
+    """Global sensitivity analysis (SALib) of a study, or --analyze an existing batch folder."""
+    try:
+        _sensitivity(
+            study, analyze, workers, scheduler, out, resume, dry_run, allow_plugin, method, output
+        )
+    except UserInputError as exc:
+        _fail(exc)
+
+
+def _sensitivity(
+    study: Path | None,
+    analyze: Path | None,
+    workers: int | None,
+    scheduler: str | None,
+    out: Path | None,
+    resume: bool,
+    dry_run: bool,
+    allow_plugin: bool,
+    method: list[str] | None,
+    output: list[str] | None,
+) -> None:
+    cl = "command line"
+    if (study is None) == (analyze is None):
+        raise UserInputError("give a study FILE or --analyze DIR (one of them)", source=cl)
+    if workers is not None and scheduler is not None:
+        raise UserInputError("use either --workers or --scheduler, not both", source=cl)
+    if analyze is not None:
+        from abm.sensitivity.report import analyze_folder
+
+        analyze_folder(analyze, methods=method, outputs=output)
+        return
+    if method or output:
+        raise UserInputError(
+            "--method and --output go with --analyze; a study names them in [sensitivity]",
+            source=cl,
+        )
+    from abm.sensitivity.study import run_sensitivity
+
+    assert study is not None
+    run_sensitivity(
+        study,
+        workers=workers,
+        scheduler=scheduler,
+        out=out,
+        resume=resume,
+        dry_run_only=dry_run,
+        allow_plugin=allow_plugin,
+    )
+
+
+@app.command()
+def discover(
+    results: Annotated[Path, typer.Argument(help="Results folder of a batch or sensitivity run.")],
+    output: Annotated[str, typer.Option("--output", help="The KPI of interest.")],
+    above: Annotated[
+        float | None, typer.Option("--above", help="Cases of interest: KPI >= this value.")
+    ] = None,
+    below: Annotated[
+        float | None, typer.Option("--below", help="Cases of interest: KPI <= this value.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="prim or cart.")] = "prim",
+    threshold: Annotated[
+        float, typer.Option("--density", help="PRIM: the box's minimum density (0-1).")
+    ] = 0.8,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Resamples for the box's stability.")
+    ] = 50,
+) -> None:
+    """Scenario discovery: the boxes of parameters where a KPI is above/below a threshold."""
+    from abm.discovery import discover as run_discovery
+
+    try:
+        run_discovery(
+            results,
+            output=output,
+            above=above,
+            below=below,
+            method=method,
+            density=threshold,
+            n_boot=bootstrap,
+        )
+    except UserInputError as exc:
+        _fail(exc)
+
+
 def main() -> None:
     """Console-script entry point: every usage error is one line on stderr, exit status 2."""
     import importlib

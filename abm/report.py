@@ -919,6 +919,12 @@ def build_report(results_dir: Path) -> Path:
     finally:
         data.con.close()
     md = _markdown(data, kpis, diffs, base, figures)
+    from abm.sensitivity.figures import rebuild_report
+
+    if rebuild_report(data.root) is not None:  # a sensitivity folder: indices, figures
+        md += (
+            "\n## Sensitivity analysis\n\nSee [sensitivity/report.md](../sensitivity/report.md).\n"
+        )
     (out / "report.md").write_text(md, encoding="utf-8")
     (out / "report.html").write_text(_html(data, kpis, diffs, base, figures, out), encoding="utf-8")
     return out / "report.md"

@@ -149,11 +149,18 @@ def latin_hypercube(n: int, d: int, seed: int) -> np.ndarray:
     return (strata + rng.random((n, d))) / n
 
 
-def _unit_sample(design: DesignSpec, names: list[str], seed: int) -> np.ndarray:
+def unit_sample(design: DesignSpec, names: list[str], seed: int) -> np.ndarray:
+    """The sampler's matrix in the unit hypercube, rows in the sampler's order (``[design.groups]``
+    passed on to SALib's Sobol' and Morris samplers)."""
+    from abm.batch.spec import group_of
+
     n = int(design.n or 0)
     if design.method == "lhs":
         return latin_hypercube(n, len(names), seed)
     problem = unit_problem(names)
+    groups = group_of(design)
+    if groups is not None:
+        problem["groups"] = groups
     if design.method == "sobol":
         from SALib.sample import sobol
 
@@ -171,6 +178,10 @@ def _unit_sample(design: DesignSpec, names: list[str], seed: int) -> np.ndarray:
 def expected_points(design: DesignSpec) -> int:
     """Number of design points a design will have (csv: unknown before reading, returns -1)."""
     d = len(design.parameters)
+    if design.groups and design.method in ("sobol", "morris"):
+        from abm.batch.spec import group_of
+
+        d = len(set(group_of(design) or []))
     n = int(design.n or 0)
     if design.method == "factorial":
         return int(
@@ -235,7 +246,7 @@ def sample_design(
         rows = list(itertools.product(*grids))
         ints = [p for p in names if params[p].integer]
         return _frame({p: [r[i] for r in rows] for i, p in enumerate(names)}, ints)
-    unit = np.asarray(_unit_sample(design, names, seed), dtype=float)
+    unit = np.asarray(unit_sample(design, names, seed), dtype=float)
     columns: dict[str, Any] = {}
     for j, p in enumerate(names):
         values = to_values(unit[:, j], params[p])

@@ -24,9 +24,18 @@ from typing import Any
 from abm.batch.worker import ABM_MODEL
 from abm.errors import UserInputError
 
-#: Models that ship with this package and run without ``--allow-plugin``: the model itself and
-#: the toy stand-in of the tests and benchmarks (:mod:`abm.batch.toy`).
-TRUSTED_MODELS = frozenset({ABM_MODEL, "abm.batch.toy:model"})
+#: Models that ship with this package and run without ``--allow-plugin``: the model itself, the
+#: toy stand-in of the tests and benchmarks (:mod:`abm.batch.toy`) and the sensitivity test
+#: functions with known answers (:mod:`abm.testfunctions`).
+TRUSTED_MODELS = frozenset(
+    {
+        ABM_MODEL,
+        "abm.batch.toy:model",
+        "abm.testfunctions:ishigami",
+        "abm.testfunctions:sobol_g",
+        "abm.testfunctions:planted_box",
+    }
+)
 
 
 def check_consent(model: str, allow_plugin: bool, source: str) -> None:

@@ -242,6 +242,7 @@ def run_batch(
     resume: bool = False,
     quiet: bool = False,
     allow_plugin: bool = False,
+    plan: Study | None = None,
 ) -> BatchSummary:
     """Run a study file's batch; see the module docstring.
 
@@ -263,6 +264,9 @@ def run_batch(
     allow_plugin
         The user's consent to run a plug-in model named by the study
         (``model = "package.module:function"``); see :func:`abm.batch.spec.load_study`.
+    plan
+        The study already loaded by :func:`~abm.batch.spec.load_study` (``abm sensitivity``
+        passes its own); default: load ``study``.
 
     Returns
     -------
@@ -276,7 +280,8 @@ def run_batch(
     """
     t0 = time.perf_counter()
     study = Path(study)
-    plan = load_study(study, allow_plugin=allow_plugin, verify_model=False)
+    if plan is None:
+        plan = load_study(study, allow_plugin=allow_plugin, verify_model=False)
     if scheduler is None:
         workers = check_workers(workers, plan.n_runs)
     executor = make_executor(

@@ -260,6 +260,7 @@ class DesignSpec(_Strict):
     m: int | None = Field(None, ge=1, le=100)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     file: str | None = None
+    groups: dict[str, list[str]] | None = None
     parameters: Annotated[
         dict[str, Annotated[ParamDist, BeforeValidator(_uniform_pair)]],
         BeforeValidator(_flatten_design),
@@ -288,6 +289,8 @@ class DesignSpec(_Strict):
             raise ValueError(f"second_order is used by sobol, not {method!r}")
         if self.m is not None and method != "fast":
             raise ValueError(f"m is used by fast, not {method!r}")
+        if self.groups is not None:
+            _check_groups(self.groups, method, list(self.parameters))
         if method == "sobol" and self.n is not None and self.n & (self.n - 1):
             lo = 1 << (self.n.bit_length() - 1)
             raise ValueError(f"sobol needs n a power of 2 (e.g. {lo} or {2 * lo}), got {self.n}")
@@ -308,6 +311,30 @@ class DesignSpec(_Strict):
                         f"{dist.kind!r}) has none: give low and high or use uniform"
                     )
         return self
+
+
+def _check_groups(groups: dict[str, list[str]], method: str, params: list[str]) -> None:
+    """``[design.groups]``: group name -> parameter paths (SALib groups; sobol and morris)."""
+    if method not in ("sobol", "morris"):
+        raise ValueError(f"groups are supported by the sobol and morris designs, not {method!r}")
+    seen: dict[str, str] = {}
+    for name, paths in groups.items():
+        if not paths:
+            raise ValueError(f"group {name!r} is empty")
+        for p in paths:
+            if p not in params:
+                raise ValueError(f"group {name!r} names {p!r}, which is not in [design.parameters]")
+            if p in seen:
+                raise ValueError(f"{p!r} is in groups {seen[p]!r} and {name!r}; one group each")
+            seen[p] = name
+
+
+def group_of(design: DesignSpec) -> list[str] | None:
+    """SALib's ``groups`` list (one group name per parameter, ungrouped ones alone), or None."""
+    if not design.groups:
+        return None
+    member = {p: g for g, paths in design.groups.items() for p in paths}
+    return [member.get(p, p) for p in design.parameters]
 
 
 class StudySpec(_Strict):
@@ -564,7 +591,13 @@ def parse_study(data: Mapping[str, Any], source: str) -> StudySpec:
         raise UserInputError(format_validation_error(exc), source=source) from None
 
 
-def load_study(path: Path | str, *, allow_plugin: bool = False, verify_model: bool = True) -> Study:
+def load_study(
+    path: Path | str,
+    *,
+    allow_plugin: bool = False,
+    verify_model: bool = True,
+    data: Mapping[str, Any] | None = None,
+) -> Study:
     """Read, validate and plan a study file; nothing runs and nothing is written.
 
     Parameters
@@ -580,6 +613,9 @@ def load_study(path: Path | str, *, allow_plugin: bool = False, verify_model: bo
         Import a consented plug-in and check its signature here (after every other check).
         :func:`abm.batch.runner.run_batch` passes ``False`` and calls :func:`verify_plugin`
         itself once the results folder is checked too.
+    data
+        Used instead of the file's content when given (``abm sensitivity`` passes the study
+        with its Sobol ``n`` rounded); relative paths still start at ``path``'s folder.
 
     Raises
     ------
@@ -588,7 +624,7 @@ def load_study(path: Path | str, *, allow_plugin: bool = False, verify_model: bo
     """
     path = Path(path)
     source = str(path)
-    spec = parse_study(read_toml(path), source)
+    spec = parse_study(read_toml(path) if data is None else data, source)
     model = _model_ref(spec, source)
     folder = path.resolve().parent
     sys_path: tuple[str, ...] = ()
