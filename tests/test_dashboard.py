@@ -301,3 +301,13 @@ def test_a_port_in_use_is_refused() -> None:
         proc = run_cli("--port", str(port))
     assert proc.returncode == 2
     assert f"--port {port}: cannot listen there" in proc.stderr
+
+
+def test_without_the_extra_the_command_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from abm.dashboard import launcher
+
+    monkeypatch.setitem(sys.modules, "solara_assets", None)  # import fails as if not installed
+    with pytest.raises(UserInputError, match=r"solara_assets is missing\): pip install -e"):
+        launcher.check("127.0.0.1", 8765, None)

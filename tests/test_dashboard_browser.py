@@ -133,7 +133,7 @@ def server(batch: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[di
             time.sleep(0.25)
         else:
             pytest.fail("dashboard did not listen within 120 s")
-        yield {"url": f"http://127.0.0.1:{port}", "log": log}
+        yield {"url": f"http://127.0.0.1:{port}", "log": log, "pid": proc.pid}
     finally:
         proc.terminate()
         try:
@@ -300,3 +300,15 @@ def test_results_page_lists_the_batch_scenarios(
     assert "broken" not in pg.locator("table").first.inner_text()
     _shot(pg, tmp_path, "results_page.png")
     assert outside == []
+
+
+def test_server_listens_on_loopback_only(server: dict[str, Any]) -> None:
+    import psutil
+
+    listening = [
+        c.laddr
+        for c in psutil.Process(server["pid"]).net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN
+    ]
+    assert listening, "the dashboard listens nowhere"
+    assert {a.ip for a in listening} == {"127.0.0.1"}
