@@ -522,6 +522,28 @@ def discover(
         _fail(exc)
 
 
+@app.command()
+def dashboard(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (this machine only by default).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8765,
+    results: Annotated[
+        Path | None, typer.Option("--results", help="Results folder for the /results page.")
+    ] = None,
+) -> None:
+    """Open the browser dashboard: one model (/) and a results folder (/results).
+
+    Needs the optional extra: pip install -e '.[dashboard]'.
+    """
+    from abm.dashboard.launcher import serve
+
+    try:
+        serve(host, port, results)
+    except UserInputError as exc:
+        _fail(exc)
+
+
 def main() -> None:
     """Console-script entry point: every usage error is one line on stderr, exit status 2."""
     import importlib
