@@ -16,7 +16,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from abm import accounting, reporters, resources
+from abm import accounting, equilibrium, reporters, resources
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
 from abm.decisions import Weights, adoption_utility, calibrate_intercepts, decide, retention_utility
 from abm.economics import Instruments, PracticeTable, net_benefits
@@ -452,6 +452,7 @@ class SoilCarbonModel(mesa.Model):
         evap = self.clim_evap[:, yi, :][f.zone]
         use = self.practice_use()
         alloc, d = self._year_inputs(use)
+        self._last_drivers = d  # the year's drivers: abm.equilibrium reads them
         stored_before = self.storage_per_ha()
         soc_before, soc_after, co2 = self._advance_soil(temp, rain, evap, d)
         f.dsoc_last = soc_after - soc_before
@@ -659,6 +660,7 @@ class SoilCarbonModel(mesa.Model):
                 ),
             }
         )
+        obs.update(equilibrium.observe(self))  # saturation and new equilibrium (issue 15)
         self.obs = obs
         for g in self.governments:
             mine = f.gov == g.jurisdiction

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from abm.equilibrium import COLUMNS as EQUILIBRIUM_COLUMNS
 from abm.practices import PRACTICE_IDS
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ COLUMNS: tuple[str, ...] = (
     "adoptions",
     "disadoptions",
     "temperature_anomaly_c",
+    *EQUILIBRIUM_COLUMNS,
 )
 """Timeseries columns, one row per simulated year (units: shares 0–1, t C, t C/ha, ‰/yr,
 t CO2e cumulative since the start, EUR per year, counts of farm-practice events per year, °C).
@@ -72,7 +74,15 @@ available water capacity from SOC, mm; ``n_locked_t_cum`` the N (t) locked in th
 ``soc_change_permille_5yr`` the landscape's annualised change over the last five years (the
 4‰ indicator; ``share_farms_4p1000`` uses the same window per farm).
 ``carbon_inputs_t_cum`` and ``co2_respired_t_cum`` close the mass balance:
-stock change = inputs − CO2."""
+stock change = inputs − CO2.
+Saturation and the new equilibrium (:mod:`abm.equilibrium`): ``saturation_ratio_mean`` the
+area-weighted ratio of mineral-associated C (BIO + HUM + IOM) to the capacity of the active
+``soil.saturation`` option (Hassink as a diagnostic when it is ``none``), with the Hassink and
+Georgiou diagnostics (``_hassink``, ``_georgiou``) always; ``share_farms_over_90pct_saturation``
+(active capacity); ``remaining_capacity_t`` the landscape's room left, t C;
+``soc_equilibrium_mean_t_ha`` the stock the year's practices lead to under the year's normals;
+``equilibrium_progress_mean`` the share of the way from the policy-start stock to it (NaN when
+the two are within 1 ‰)."""
 
 HEADLINE_KPIS: dict[str, str] = {
     "adoption_share_2030": "share of farmed area",
@@ -111,6 +121,7 @@ KPI_COLUMNS = (
     "awc_mm_mean",
     "n_locked_t_cum",
     "loss_after_abandonment_tco2e_cum",
+    *EQUILIBRIUM_COLUMNS,
 )
 TOTAL_COLUMNS = (
     "public_spend_eur",

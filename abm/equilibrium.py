@@ -1,0 +1,498 @@
+"""Saturation and the new equilibrium, tracked on every farm every year (issue 15).
+
+Two questions of the "4 per 1000" initiative — *is the soil near saturation?* and *which new
+equilibrium do its practices lead to?* (the Lal 2004 curve) — answered per farm from the state
+the model already has. Pure numpy (no Mesa); :func:`observe` is the one door the model calls.
+
+Saturation (whatever ``soil.saturation`` is)
+    The mineral-associated carbon is ``C_MA = BIO + HUM + IOM`` (t C/ha): the RothC pools that
+    stand for humified, mineral-bound matter, the same mapping the engine's saturation term
+    uses (:mod:`abm.soil.saturation`, after Stewart et al. 2007); DPM and RPM are particulate
+    and the biochar pool is pyrogenic, neither is counted. Its capacity comes from Hassink
+    (1997) on clay + silt/2 as the < 20 µm fraction and from Georgiou et al. (2022, high-activity
+    clays) on clay + silt, both as stocks of the modelled layer with the farm's bulk density and
+    depth — the formulas of :func:`abm.soil.saturation.make_saturation`. Both are always
+    reported as *diagnostics* (``saturation_ratio_mean_hassink``, ``..._georgiou``); they may
+    exceed 1 where today's stocks lie above a formula. The *active* ratio
+    (``saturation_ratio_mean``, the share over 90 % and the remaining capacity) uses the
+    capacity the engine applies when a cap is on (``farms.capacity``: the formula, lifted to 1.05
+    × the start stock where the formula lies below it), so it never exceeds 1; with
+    ``saturation = none`` it is the Hassink diagnostic (judgement: Hassink is the older, more
+    widely used capacity; Georgiou is reported next to it).
+
+New equilibrium
+    The SOC each farm's current drivers (this year's plant and manure inputs, cover, DPM/RPM,
+    rate modifiers, irrigation) lead to under this year's climate normals — start normals plus
+    ``warming × (year − reference year)`` — is the exact fixed point of RothC
+    (:func:`abm.soil.rothc.equilibrium`, the spin-up's solver, per farm, vectorised). With
+    weather noise and no cap it is the mean state under the year-to-year weather (the same
+    quadrature as the spin-up), so a farm whose management has not changed sits at its
+    equilibrium in the first year. IOM is added; the stable biochar pool (mean residence time
+    of centuries) is counted at its current stock, not at its far-off equilibrium (judgement: a
+    farm still adding biochar keeps gaining beyond the equilibrium shown, progress > 1).
+    Progress towards it: ``(SOC − SOC_p) / (SOC_eq − SOC_p)`` with ``SOC_p`` the stock at the
+    policy start (end of the year before ``policy.start_year``, or the start stock).
+
+References
+----------
+Lal, R. (2004). Soil carbon sequestration impacts on global climate change and food security.
+Science 304:1623–1627. doi:10.1126/science.1097396
+Hassink, J. (1997). Plant Soil 191:77–87. doi:10.1023/A:1004213929699
+Georgiou, K., et al. (2022). Nat. Commun. 13:3797. doi:10.1038/s41467-022-31540-9
+Stewart, C. E., et al. (2007). Biogeochemistry 86:19–31. doi:10.1007/s10533-007-9140-0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from abm.soil import climate, rothc
+from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from abm.model import SoilCarbonModel
+
+FloatArray = NDArray[np.float64]
+
+ENABLED = True
+"""Module switch: with False :func:`observe` reports NaN and solves nothing (for the benchmark
+and the test that the diagnostics change no other output)."""
+
+NEAR_SATURATION = 0.9
+"""A farm counts as near saturation above this ratio (share of its capacity; judgement, the
+issue's 90 %; sensitivity 0.8–0.95)."""
+
+MIN_GAP_SHARE = 1e-3
+"""Progress is reported only when the equilibrium differs from the policy-start stock by more
+than this share of it (landscape means); below, the ratio of two near-zero numbers is noise and
+the output is NaN (judgement: 1 ‰ of the stock, about 0.05 t C/ha)."""
+
+COLUMNS: tuple[str, ...] = (
+    "saturation_ratio_mean",
+    "saturation_ratio_mean_hassink",
+    "saturation_ratio_mean_georgiou",
+    "share_farms_over_90pct_saturation",
+    "remaining_capacity_t",
+    "soc_equilibrium_mean_t_ha",
+    "equilibrium_progress_mean",
+)
+"""Timeseries columns this module adds (see :data:`abm.reporters.COLUMNS`)."""
+
+ZONE_COLUMNS: tuple[str, ...] = ("year", "zone", "area_ha", "soc_mean_t_ha", *COLUMNS)
+"""Columns of the per-zone table (``zones.parquet``): the same outputs within each zone."""
+
+
+# --- pure functions --------------------------------------------------------------------------
+
+
+def mineral_associated(pools: FloatArray, iom: FloatArray) -> FloatArray:
+    """Mineral-associated C ``BIO + HUM + IOM`` (t C/ha) from ``(N, 4)`` DPM, RPM, BIO, HUM."""
+    out: FloatArray = pools[:, 2] + pools[:, 3] + iom
+    return out
+
+
+def diagnostic_capacities(
+    clay: FloatArray, silt: FloatArray, bulk_density: FloatArray, depth: FloatArray
+) -> dict[str, FloatArray]:
+    """Hassink (clay + silt/2) and Georgiou (clay + silt, high activity) capacities, t C/ha.
+
+    The formulas the engine uses (:func:`abm.soil.saturation.make_saturation`), without the
+    lift to today's stocks: what each cap says of the soil.
+    """
+    silt = np.minimum(silt, 100.0 - clay)
+    return {
+        "hassink": capacity_hassink(clay + 0.5 * silt, bulk_density, depth),
+        "georgiou": capacity_georgiou(clay + silt, bulk_density, depth),
+    }
+
+
+def saturation_ratio(c_ma: FloatArray, capacity: FloatArray) -> FloatArray:
+    """``C_MA / C_sat`` per farm (0 where the capacity is infinite)."""
+    out: FloatArray = c_ma / capacity
+    return out
+
+
+def remaining_capacity(c_ma: FloatArray, capacity: FloatArray) -> FloatArray:
+    """Room left for mineral-associated C, ``max(0, C_sat − C_MA)`` (t C/ha)."""
+    out: FloatArray = np.maximum(capacity - c_ma, 0.0)
+    return out
+
+
+def progress(
+    soc: FloatArray, soc_policy: FloatArray, soc_eq: FloatArray, area: FloatArray
+) -> float:
+    """Area-weighted progress from the policy-start stock towards the equilibrium.
+
+    ``Σ a(SOC − SOC_p) / Σ a(SOC_eq − SOC_p)``: the share of the landscape's way to the stock
+    its current practices lead to that is already covered (0 at the policy start, → 1 under
+    constant management and climate). NaN when the gap is below :data:`MIN_GAP_SHARE` of the
+    policy-start stock.
+    """
+    done = float((area * (soc - soc_policy)).sum())
+    gap = float((area * (soc_eq - soc_policy)).sum())
+    base = float((area * soc_policy).sum())
+    if area.size == 0 or abs(gap) <= MIN_GAP_SHARE * abs(base):
+        return math.nan
+    return done / gap
+
+
+@dataclass(frozen=True)
+class SoilDrivers:
+    """One year's per-farm RothC drivers, ``(N, 12)`` each (the fields of
+    :class:`abm.resources.Drivers` the equilibrium needs)."""
+
+    plant: FloatArray
+    fym: FloatArray
+    covered: NDArray[np.bool_]
+    dpm_rpm: FloatArray
+    rate_mod: FloatArray
+    irrigation: FloatArray
+
+    def key(self) -> FloatArray:
+        """``(N, 72)`` the drivers side by side: a farm's equilibrium depends on its row only."""
+        return np.concatenate(
+            [self.plant, self.fym, self.covered, self.dpm_rpm, self.rate_mod, self.irrigation],
+            axis=1,
+        )
+
+    def rows(self, idx: NDArray[np.intp]) -> SoilDrivers:
+        """The drivers of the farms ``idx``."""
+        return SoilDrivers(
+            *(getattr(self, k)[idx] for k in ("plant", "fym", "covered", "dpm_rpm")),
+            rate_mod=self.rate_mod[idx],
+            irrigation=self.irrigation[idx],
+        )
+
+
+@dataclass(frozen=True)
+class YearClimate:
+    """``(N, 12)`` normals of the year per farm and the weather years of the spin-up (or None)."""
+
+    temp: FloatArray
+    rain: FloatArray
+    evap: FloatArray
+    weather: rothc.Weather | None
+
+    def rows(self, idx: NDArray[np.intp]) -> YearClimate:
+        """The climate of the farms ``idx``."""
+        w = self.weather
+        if w is not None:
+            w = rothc.Weather(w.temp[:, idx], w.rain[:, idx], w.evap[:, idx], w.weights)
+        return YearClimate(self.temp[idx], self.rain[idx], self.evap[idx], w)
+
+
+def equilibrium_soc(
+    iom: FloatArray,
+    clay: FloatArray,
+    depth: FloatArray,
+    clim: YearClimate,
+    d: SoilDrivers,
+    saturation: Saturation | None = None,
+) -> FloatArray:
+    """SOC (t C/ha) at the RothC fixed point of the drivers ``d`` under ``clim``, IOM included.
+
+    Without a cap: the fixed point of the weather years' mean annual map when
+    ``clim.weather`` is given (of the normals' map otherwise), by :func:`_linear_fixed_point`,
+    the same maths as :func:`abm.soil.rothc.equilibrium` in a form several times faster. With
+    a cap: :func:`abm.soil.rothc.equilibrium` itself (Newton on the non-linear map, normals,
+    as in the spin-up).
+    """
+    if iom.size == 0:
+        return np.zeros(0)
+    if saturation is None:
+        out: FloatArray = _linear_fixed_point(clay, depth, clim, d).sum(axis=1) + iom
+        return out
+    pools, _ = rothc.equilibrium(
+        iom,
+        clay,
+        depth,
+        clim.temp,
+        clim.rain + d.irrigation,
+        clim.evap,
+        d.plant,
+        d.fym,
+        d.covered,
+        d.dpm_rpm,
+        rate_mod=d.rate_mod,
+        saturation=saturation,
+    )
+    out = pools.sum(axis=1) + iom
+    return out
+
+
+def _weather_years(
+    clim: YearClimate, irrigation: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(K, N, 12)`` temperature, rain + irrigation, evaporation and ``(K,)`` weights."""
+    w = clim.weather
+    if w is None:
+        return clim.temp[None], (clim.rain + irrigation)[None], clim.evap[None], np.ones(1)
+    k, n = w.temp.shape[0], irrigation.shape[0]
+    shape = (k, n, 12)
+    return (
+        np.broadcast_to(w.temp, shape),
+        np.broadcast_to(w.rain, shape) + irrigation[None],
+        np.broadcast_to(w.evap, shape),
+        np.asarray(w.weights, dtype=float),
+    )
+
+
+def _linear_fixed_point(
+    clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
+) -> FloatArray:
+    """``(N, 4)`` DPM, RPM, BIO, HUM at the fixed point of the (weather-mean) annual map.
+
+    RothC's month is ``P ← diag(e)·P + f·Σ(1 − e)·P + u`` with ``f = (0, 0, fb, fh)``, so the
+    annual map is block-triangular: DPM and RPM decay on their own (diagonal), BIO and HUM
+    receive from all four. Its 10 non-zero entries and the input term are composed month by
+    month on ``(K, N)`` arrays (all weather years at once), averaged over the weather years,
+    and the fixed point is solved in closed form (two scalar equations, then 2×2 by Cramer's
+    rule). The periodic moisture deficit and the rate modifiers are RothC's own
+    (:mod:`abm.soil.rothc` internals), so the result equals :func:`abm.soil.rothc.equilibrium`
+    to rounding (tested).
+    """
+    temp, rain, evap, weights = _weather_years(clim, d.irrigation)
+    k, n = temp.shape[:2]
+
+    def tile(x: FloatArray) -> FloatArray:
+        return np.tile(x, (k, 1)) if x.ndim == 2 else np.tile(x, k)
+
+    y = rothc._year(
+        np.zeros(k * n),
+        np.tile(clay, k),
+        np.tile(depth, k),
+        temp.reshape(k * n, 12),
+        rain.reshape(k * n, 12),
+        evap.reshape(k * n, 12),
+        0.0,
+        0.0,
+        tile(d.covered),
+        1.0,
+        tile(d.rate_mod),
+    )
+    _, b, _ = rothc._periodic_smd(y)
+    rate = rothc._rates(y, b).reshape(k, n, 12)
+    fb = y.soil.frac_bio.reshape(k, n)
+    fh = y.soil.frac_hum.reshape(k, n)
+    ratio = d.dpm_rpm
+    split = rothc.FYM_SPLIT
+    in_dpm = d.plant * ratio / (ratio + 1.0) + split[0] * d.fym
+    in_rpm = d.plant / (ratio + 1.0) + split[1] * d.fym
+    in_hum = split[2] * d.fym
+    kdt = rothc._K * rothc.DT
+    one, zero = np.ones((k, n)), np.zeros((k, n))
+    # columns of A: (a0, 0, c20, c30), (0, a1, c21, c31), (0, 0, b22, b32), (0, 0, b23, b33)
+    a0, a1 = one.copy(), one.copy()
+    c20, c30, c21, c31 = zero.copy(), zero.copy(), zero.copy(), zero.copy()
+    b22, b32, b23, b33 = one.copy(), zero.copy(), zero.copy(), one.copy()
+    u0, u1, u2, u3 = zero.copy(), zero.copy(), zero.copy(), zero.copy()
+    for j in range(12):
+        r = rate[:, :, j]
+        e0, e1, e2, e3 = (np.exp(-kdt[i] * r) for i in range(4))
+        d0, d1, d2, d3 = 1.0 - e0, 1.0 - e1, 1.0 - e2, 1.0 - e3
+        dec = d0 * a0 + d2 * c20 + d3 * c30
+        a0, c20, c30 = e0 * a0, e2 * c20 + fb * dec, e3 * c30 + fh * dec
+        dec = d1 * a1 + d2 * c21 + d3 * c31
+        a1, c21, c31 = e1 * a1, e2 * c21 + fb * dec, e3 * c31 + fh * dec
+        dec = d2 * b22 + d3 * b32
+        b22, b32 = e2 * b22 + fb * dec, e3 * b32 + fh * dec
+        dec = d2 * b23 + d3 * b33
+        b23, b33 = e2 * b23 + fb * dec, e3 * b33 + fh * dec
+        dec = d0 * u0 + d1 * u1 + d2 * u2 + d3 * u3
+        u0 = e0 * u0 + in_dpm[:, j]
+        u1 = e1 * u1 + in_rpm[:, j]
+        u2 = e2 * u2 + fb * dec
+        u3 = e3 * u3 + fh * dec + in_hum[:, j]
+    a0, a1, c20, c30, c21, c31, b22, b32, b23, b33, u0, u1, u2, u3 = (
+        weights @ x for x in (a0, a1, c20, c30, c21, c31, b22, b32, b23, b33, u0, u1, u2, u3)
+    )
+    p0 = u0 / (1.0 - a0)
+    p1 = u1 / (1.0 - a1)
+    r2 = u2 + c20 * p0 + c21 * p1
+    r3 = u3 + c30 * p0 + c31 * p1
+    m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
+    det = m11 * m22 - m12 * m21
+    out: FloatArray = np.stack(
+        [p0, p1, (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
+    )
+    return out
+
+
+@dataclass
+class EquilibriumCache:
+    """Solve only for the farms whose drivers (or the year's climate) changed since last time.
+
+    A farm's fixed point depends on its own row alone, so re-solving a subset gives the same
+    numbers as solving all farms.
+    """
+
+    key: FloatArray | None = None
+    climate_key: float = math.nan
+    soc_eq: FloatArray | None = None
+    solved_rows: int = 0
+    """Farm solves done so far (for the benchmark and the tests)."""
+
+    def solve(
+        self,
+        iom: FloatArray,
+        clay: FloatArray,
+        depth: FloatArray,
+        clim: YearClimate,
+        climate_key: float,
+        d: SoilDrivers,
+        saturation: Saturation | None,
+    ) -> FloatArray:
+        """The equilibrium SOC of every farm, re-solving the changed rows only."""
+        key = d.key()
+        if self.soc_eq is None or self.key is None or climate_key != self.climate_key:
+            idx = np.arange(iom.size)
+            soc_eq = np.empty(iom.size)
+        else:
+            idx = np.flatnonzero((key != self.key).any(axis=1))
+            soc_eq = self.soc_eq.copy()
+        if idx.size:
+            sat = None
+            if saturation is not None:
+                cap = np.broadcast_to(saturation.capacity, iom.shape)[idx]
+                sat = Saturation(saturation.kind, capacity=cap)
+            soc_eq[idx] = equilibrium_soc(
+                iom[idx], clay[idx], depth[idx], clim.rows(idx), d.rows(idx), sat
+            )
+        self.key, self.climate_key, self.soc_eq = key, climate_key, soc_eq
+        self.solved_rows += int(idx.size)
+        return soc_eq
+
+
+# --- the model's door ------------------------------------------------------------------------
+
+
+def year_climate(
+    zone_names: list[str],
+    zone: NDArray[np.intp],
+    offset_c: float,
+    temp_noise_sd: float,
+    rain_cv: float,
+) -> YearClimate:
+    """This year's normals per farm (start normals + ``offset_c`` °C) and weather years.
+
+    The weather years are the spin-up's quadrature (:func:`abm.landscape.start_weather`) at
+    this year's offset; None without weather noise.
+    """
+    from abm.landscape import zone_normals
+
+    temp, rain, evap = (x[zone] for x in zone_normals(zone_names, offset_c))
+    weather = None
+    if temp_noise_sd != 0 or rain_cv != 0:
+        per_zone = [
+            climate.weather_quadrature(
+                z, offset_c=offset_c, temp_noise_sd=temp_noise_sd, rain_cv=rain_cv
+            )
+            for z in zone_names
+        ]
+        wt, wr, we = (np.stack([q[i] for q in per_zone], axis=1)[:, zone] for i in range(3))
+        weather = rothc.Weather(temp=wt, rain=wr, evap=we, weights=per_zone[0][3])
+    return YearClimate(temp, rain, evap, weather)
+
+
+@dataclass
+class Tracker:
+    """What the outputs need from one year to the next: the cache, the policy-start stock, the
+    diagnostic capacities and the per-zone rows written so far."""
+
+    soc_policy: FloatArray
+    caps: dict[str, FloatArray]
+    cache: EquilibriumCache = field(default_factory=EquilibriumCache)
+    zone_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _tracker(model: SoilCarbonModel) -> Tracker:
+    t: Tracker | None = getattr(model, "_equilibrium_tracker", None)
+    if t is None:
+        f = model.farms
+        caps = diagnostic_capacities(f.clay, f.silt, f.bulk_density, f.depth)
+        t = Tracker(soc_policy=np.asarray(model.soc_start, dtype=float).copy(), caps=caps)
+        model._equilibrium_tracker = t  # type: ignore[attr-defined]
+    return t
+
+
+def _summary(
+    area: FloatArray,
+    c_ma: FloatArray,
+    caps: dict[str, FloatArray],
+    active: FloatArray,
+    soc: FloatArray,
+    soc_eq: FloatArray,
+    soc_p: FloatArray,
+) -> dict[str, float]:
+    """The outputs of a set of farms (the landscape or one zone)."""
+    total = float(area.sum())
+
+    def mean(x: FloatArray) -> float:
+        return float((area * x).sum() / total) if total > 0 else math.nan
+
+    ratio = saturation_ratio(c_ma, active)
+    return {
+        "saturation_ratio_mean": mean(ratio),
+        "saturation_ratio_mean_hassink": mean(saturation_ratio(c_ma, caps["hassink"])),
+        "saturation_ratio_mean_georgiou": mean(saturation_ratio(c_ma, caps["georgiou"])),
+        "share_farms_over_90pct_saturation": float((ratio > NEAR_SATURATION).mean())
+        if area.size
+        else math.nan,
+        "remaining_capacity_t": float((area * remaining_capacity(c_ma, active)).sum()),
+        "soc_equilibrium_mean_t_ha": mean(soc_eq),
+        "equilibrium_progress_mean": progress(soc, soc_p, soc_eq, area),
+    }
+
+
+def observe(model: SoilCarbonModel) -> dict[str, float]:
+    """This year's saturation and equilibrium outputs (:data:`COLUMNS`), per-zone rows kept.
+
+    Called by :meth:`abm.model.SoilCarbonModel.observe` after the soil update; reads the
+    farms, the year's drivers (``model._last_drivers``) and the saturation option.
+    """
+    if not ENABLED:
+        return dict.fromkeys(COLUMNS, math.nan)
+    t = _tracker(model)
+    f = model.farms
+    p = model.params
+    soc = f.soc()
+    if model.year == p.policy.start_year - 1:
+        t.soc_policy = soc.copy()
+    d = model._last_drivers
+    drivers = SoilDrivers(d.plant, d.fym, d.covered, d.dpm_rpm, d.rate_mod, d.irrigation)
+    c = p.climate
+    offset = c.warming_c_per_yr * (model.year - c.reference_year)
+    clim = year_climate(model.zone_names, f.zone, offset, c.temp_noise_sd, c.rain_cv)
+    soc_eq = t.cache.solve(f.iom, f.clay, f.depth, clim, offset, drivers, model.saturation)
+    soc_eq = soc_eq + f.biochar
+    c_ma = mineral_associated(f.pools, f.iom)
+    active = f.capacity if model.saturation is not None else t.caps["hassink"]
+    out = _summary(f.area, c_ma, t.caps, active, soc, soc_eq, t.soc_policy)
+    for z, name in enumerate(model.zone_names):
+        m = f.zone == z
+        caps = {k: v[m] for k, v in t.caps.items()}
+        row = _summary(f.area[m], c_ma[m], caps, active[m], soc[m], soc_eq[m], t.soc_policy[m])
+        area = float(f.area[m].sum())
+        soc_mean = float((f.area[m] * soc[m]).sum() / area) if area > 0 else math.nan
+        t.zone_rows.append(
+            {"year": model.year, "zone": name, "area_ha": area, "soc_mean_t_ha": soc_mean, **row}
+        )
+    return out
+
+
+def zone_frame(model: SoilCarbonModel) -> pd.DataFrame:
+    """The per-zone table of a run so far: :data:`ZONE_COLUMNS`, one row per year and zone."""
+    import pandas as pd
+
+    t: Tracker | None = getattr(model, "_equilibrium_tracker", None)
+    rows = [] if t is None else t.zone_rows
+    frame = pd.DataFrame(rows, columns=list(ZONE_COLUMNS))
+    frame["year"] = frame["year"].astype("int64")
+    return frame
