@@ -132,12 +132,14 @@ def progress(
 
     ``Σ a(SOC − SOC_p) / Σ a(SOC_eq − SOC_p)``: the share of the landscape's way to the stock
     its current practices lead to that is already covered (0 at the policy start, → 1 under
-    constant management and climate). NaN when the gap is below :data:`MIN_GAP_SHARE` of the
-    policy-start stock.
+    constant management and climate). 0 when the stock is the policy-start stock; NaN when the
+    gap is below :data:`MIN_GAP_SHARE` of the policy-start stock otherwise.
     """
     done = float((area * (soc - soc_policy)).sum())
     gap = float((area * (soc_eq - soc_policy)).sum())
     base = float((area * soc_policy).sum())
+    if done == 0.0:
+        return 0.0  # at the policy start nothing of the way is covered, whatever the gap
     if area.size == 0 or abs(gap) <= MIN_GAP_SHARE * abs(base):
         return math.nan
     return done / gap
@@ -165,7 +167,10 @@ class SoilDrivers:
     def rows(self, idx: NDArray[np.intp]) -> SoilDrivers:
         """The drivers of the farms ``idx``."""
         return SoilDrivers(
-            *(getattr(self, k)[idx] for k in ("plant", "fym", "covered", "dpm_rpm")),
+            plant=self.plant[idx],
+            fym=self.fym[idx],
+            covered=self.covered[idx],
+            dpm_rpm=self.dpm_rpm[idx],
             rate_mod=self.rate_mod[idx],
             irrigation=self.irrigation[idx],
         )
@@ -261,7 +266,7 @@ def _linear_fixed_point(
     temp, rain, evap, weights = _weather_years(clim, d.irrigation)
     k, n = temp.shape[:2]
 
-    def tile(x: FloatArray) -> FloatArray:
+    def tile(x: NDArray[Any]) -> NDArray[Any]:
         return np.tile(x, (k, 1)) if x.ndim == 2 else np.tile(x, k)
 
     y = rothc._year(
@@ -418,7 +423,7 @@ def _tracker(model: SoilCarbonModel) -> Tracker:
         f = model.farms
         caps = diagnostic_capacities(f.clay, f.silt, f.bulk_density, f.depth)
         t = Tracker(soc_policy=np.asarray(model.soc_start, dtype=float).copy(), caps=caps)
-        model._equilibrium_tracker = t  # type: ignore[attr-defined]
+        model._equilibrium_tracker = t
     return t
 
 
