@@ -11,6 +11,7 @@ import pytest
 from abm import equilibrium as eq
 from abm.batch.store import read_table, write_single_run
 from abm.model import SoilCarbonModel
+from abm.report import build_report
 from abm.run import run_model
 from abm.soil import climate, rothc
 from abm.soil.saturation import Saturation
@@ -230,3 +231,6 @@ def test_zone_table_adds_up_to_the_landscape_and_reaches_the_results_folder(tmp_
     write_single_run(tmp_path / "out", r, scenario="baseline", seed=2, spec={})
     table = read_table(tmp_path / "out", "zones")
     assert len(table) == len(z) and set(table["run_id"]) == {"baseline-d0000-r000"}
+    md = build_report(tmp_path / "out").read_text()
+    assert "Saturation and the new equilibrium" in md
+    assert (tmp_path / "out" / "report" / "equilibrium.png").stat().st_size > 10_000
