@@ -74,6 +74,9 @@ MIN_GAP_SHARE = 1e-3
 than this share of it (landscape means); below, the ratio of two near-zero numbers is noise and
 the output is NaN (judgement: 1 ‰ of the stock, about 0.05 t C/ha)."""
 
+CHUNK = 512
+"""Farms solved together by the linear solver (memory locality; no effect on the result)."""
+
 COLUMNS: tuple[str, ...] = (
     "saturation_ratio_mean",
     "saturation_ratio_mean_hassink",
@@ -178,19 +181,49 @@ class SoilDrivers:
 
 @dataclass(frozen=True)
 class YearClimate:
-    """``(N, 12)`` normals of the year per farm and the weather years of the spin-up (or None)."""
+    """The year's climate by zone, and each farm's zone.
 
-    temp: FloatArray
-    rain: FloatArray
-    evap: FloatArray
-    weather: rothc.Weather | None
+    ``months``: ``(3, 12, K, Z)`` temperature (°C), rain (mm) and evaporation (mm) of the ``K``
+    weather years the spin-up averages over (``K = 1``, the normals, without weather noise),
+    month-major; ``weights``: ``(K,)`` their probabilities; ``normals``: ``(3, Z, 12)`` the
+    normals themselves (used with a cap, as in the spin-up); ``zone``: ``(N,)`` zone per farm.
+    """
+
+    months: FloatArray
+    weights: FloatArray
+    normals: FloatArray
+    zone: NDArray[np.intp]
 
     def rows(self, idx: NDArray[np.intp]) -> YearClimate:
         """The climate of the farms ``idx``."""
-        w = self.weather
-        if w is not None:
-            w = rothc.Weather(w.temp[:, idx], w.rain[:, idx], w.evap[:, idx], w.weights)
-        return YearClimate(self.temp[idx], self.rain[idx], self.evap[idx], w)
+        return YearClimate(self.months, self.weights, self.normals, self.zone[idx])
+
+    def _normals(self, i: int) -> FloatArray:
+        out: FloatArray = self.normals[i][self.zone]
+        return out
+
+    @property
+    def temp(self) -> FloatArray:
+        """``(N, 12)`` normals' temperature per farm (°C)."""
+        return self._normals(0)
+
+    @property
+    def rain(self) -> FloatArray:
+        """``(N, 12)`` normals' rain per farm (mm)."""
+        return self._normals(1)
+
+    @property
+    def evap(self) -> FloatArray:
+        """``(N, 12)`` normals' open-pan evaporation per farm (mm)."""
+        return self._normals(2)
+
+    @property
+    def weather(self) -> rothc.Weather | None:
+        """The weather years per farm, as :func:`abm.soil.rothc.equilibrium` takes them."""
+        if self.weights.size == 1:
+            return None
+        t, r, e = (np.moveaxis(self.months[i], 0, -1)[:, self.zone] for i in range(3))
+        return rothc.Weather(temp=t, rain=r, evap=e, weights=self.weights)
 
 
 def equilibrium_soc(
@@ -212,7 +245,11 @@ def equilibrium_soc(
     if iom.size == 0:
         return np.zeros(0)
     if saturation is None:
-        out: FloatArray = _linear_fixed_point(clay, depth, clim, d).sum(axis=1) + iom
+        out: FloatArray = np.empty(iom.size)
+        for lo in range(0, iom.size, CHUNK):  # blocks that stay in the CPU cache
+            idx = np.arange(lo, min(lo + CHUNK, iom.size))
+            pools = _linear_fixed_point(clay[idx], depth[idx], clim.rows(idx), d.rows(idx))
+            out[idx] = pools.sum(axis=1) + iom[idx]
         return out
     pools, _ = rothc.equilibrium(
         iom,
@@ -232,21 +269,37 @@ def equilibrium_soc(
     return out
 
 
-def _weather_years(
-    clim: YearClimate, irrigation: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """``(K, N, 12)`` temperature, rain + irrigation, evaporation and ``(K,)`` weights."""
-    w = clim.weather
-    if w is None:
-        return clim.temp[None], (clim.rain + irrigation)[None], clim.evap[None], np.ones(1)
-    k, n = w.temp.shape[0], irrigation.shape[0]
-    shape = (k, n, 12)
-    return (
-        np.broadcast_to(w.temp, shape),
-        np.broadcast_to(w.rain, shape) + irrigation[None],
-        np.broadcast_to(w.evap, shape),
-        np.asarray(w.weights, dtype=float),
-    )
+def _month_rates(
+    clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
+) -> FloatArray:
+    """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
+
+    The deficit is cycled from 0 in January until its December value repeats exactly, as in
+    :func:`abm.soil.rothc.equilibrium` (same equations, month-major arrays; the temperature
+    modifier is computed per zone and gathered).
+    """
+    zone = clim.zone
+    temp_a = rothc.rate_temperature(clim.months[0])[:, :, zone]  # (12, K, N)
+    irr = np.ascontiguousarray(d.irrigation.T)[:, None]  # (12, 1, N)
+    water = (clim.months[1][:, :, zone] + irr) - 0.75 * clim.months[2][:, :, zone]
+    cov = np.ascontiguousarray(d.covered.T)  # (12, N)
+    smd_max, smd_1bar, smd_bare = rothc._smd_limits(clay, depth)
+    smd = np.empty_like(water)
+    start = np.zeros(water.shape[1:])
+    for _ in range(5000):
+        cur = start
+        for j in range(12):
+            wet = np.minimum(0.0, cur + water[j])
+            lower = np.where(cov[j], smd_max, np.minimum(smd_bare, cur))
+            cur = np.maximum(lower, wet)
+            smd[j] = cur
+        if np.array_equal(cur, start):
+            break
+        start = cur
+    b = np.where(smd > smd_1bar, 1.0, 0.2 + (smd_max - smd) * ((1.0 - 0.2) / (smd_max - smd_1bar)))
+    other = rothc.rate_cover(cov) * np.ascontiguousarray(d.rate_mod.T)  # (12, N)
+    out: FloatArray = temp_a * b * other[:, None]
+    return out
 
 
 def _linear_fixed_point(
@@ -263,61 +316,55 @@ def _linear_fixed_point(
     (:mod:`abm.soil.rothc` internals), so the result equals :func:`abm.soil.rothc.equilibrium`
     to rounding (tested).
     """
-    temp, rain, evap, weights = _weather_years(clim, d.irrigation)
-    k, n = temp.shape[:2]
-
-    def tile(x: NDArray[Any]) -> NDArray[Any]:
-        return np.tile(x, (k, 1)) if x.ndim == 2 else np.tile(x, k)
-
-    y = rothc._year(
-        np.zeros(k * n),
-        np.tile(clay, k),
-        np.tile(depth, k),
-        temp.reshape(k * n, 12),
-        rain.reshape(k * n, 12),
-        evap.reshape(k * n, 12),
-        0.0,
-        0.0,
-        tile(d.covered),
-        1.0,
-        tile(d.rate_mod),
-    )
-    _, b, _ = rothc._periodic_smd(y)
-    rate = rothc._rates(y, b).reshape(k, n, 12)
-    fb = y.soil.frac_bio.reshape(k, n)
-    fh = y.soil.frac_hum.reshape(k, n)
-    ratio = d.dpm_rpm
+    weights = clim.weights
+    rate = _month_rates(clay, depth, clim, d)  # (12, K, N)
+    k, n = rate.shape[1:]
+    x = rothc.co2_ratio(clay)
+    fb = rothc.BIO_SHARE / (x + 1.0)
+    fh = rothc.HUM_SHARE / (x + 1.0)
+    ratio = d.dpm_rpm.T
+    plant, fym = d.plant.T, d.fym.T
     split = rothc.FYM_SPLIT
-    in_dpm = d.plant * ratio / (ratio + 1.0) + split[0] * d.fym
-    in_rpm = d.plant / (ratio + 1.0) + split[1] * d.fym
-    in_hum = split[2] * d.fym
+    in_dpm = plant * ratio / (ratio + 1.0) + split[0] * fym
+    in_rpm = plant / (ratio + 1.0) + split[1] * fym
+    in_hum = split[2] * fym
     kdt = rothc._K * rothc.DT
-    one, zero = np.ones((k, n)), np.zeros((k, n))
-    # columns of A: (a0, 0, c20, c30), (0, a1, c21, c31), (0, 0, b22, b32), (0, 0, b23, b33)
-    a0, a1 = one.copy(), one.copy()
-    c20, c30, c21, c31 = zero.copy(), zero.copy(), zero.copy(), zero.copy()
-    b22, b32, b23, b33 = one.copy(), zero.copy(), zero.copy(), one.copy()
-    u0, u1, u2, u3 = zero.copy(), zero.copy(), zero.copy(), zero.copy()
+    decay = np.exp(-kdt[:, None, None, None] * rate[None])  # (4, 12, K, N)
+    # entries of the composed map, by row: DPM (A00, u0), RPM (A11, u1), and BIO, HUM
+    # (columns DPM, RPM, BIO, HUM, then the input term u)
+    v0 = np.stack([np.ones((k, n)), np.zeros((k, n))])
+    v1 = v0.copy()
+    v2 = np.zeros((5, k, n))
+    v3 = np.zeros((5, k, n))
+    v2[2] = 1.0
+    v3[3] = 1.0
+    dec = np.empty_like(v2)
+    tmp = np.empty_like(v2)
     for j in range(12):
-        r = rate[:, :, j]
-        e0, e1, e2, e3 = (np.exp(-kdt[i] * r) for i in range(4))
-        d0, d1, d2, d3 = 1.0 - e0, 1.0 - e1, 1.0 - e2, 1.0 - e3
-        dec = d0 * a0 + d2 * c20 + d3 * c30
-        a0, c20, c30 = e0 * a0, e2 * c20 + fb * dec, e3 * c30 + fh * dec
-        dec = d1 * a1 + d2 * c21 + d3 * c31
-        a1, c21, c31 = e1 * a1, e2 * c21 + fb * dec, e3 * c31 + fh * dec
-        dec = d2 * b22 + d3 * b32
-        b22, b32 = e2 * b22 + fb * dec, e3 * b32 + fh * dec
-        dec = d2 * b23 + d3 * b33
-        b23, b33 = e2 * b23 + fb * dec, e3 * b33 + fh * dec
-        dec = d0 * u0 + d1 * u1 + d2 * u2 + d3 * u3
-        u0 = e0 * u0 + in_dpm[:, j]
-        u1 = e1 * u1 + in_rpm[:, j]
-        u2 = e2 * u2 + fb * dec
-        u3 = e3 * u3 + fh * dec + in_hum[:, j]
-    a0, a1, c20, c30, c21, c31, b22, b32, b23, b33, u0, u1, u2, u3 = (
-        weights @ x for x in (a0, a1, c20, c30, c21, c31, b22, b32, b23, b33, u0, u1, u2, u3)
-    )
+        e0, e1, e2, e3 = decay[:, j]
+        # what decays this month, per column: Σ_i (1 − e_i)·v_i
+        np.multiply(1.0 - e2, v2, out=dec)
+        np.multiply(1.0 - e3, v3, out=tmp)
+        dec += tmp
+        d0, d1 = 1.0 - e0, 1.0 - e1
+        dec[0] += d0 * v0[0]
+        dec[1] += d1 * v1[0]
+        dec[4] += d0 * v0[1] + d1 * v1[1]
+        v0 *= e0
+        v1 *= e1
+        v2 *= e2
+        np.multiply(fb, dec, out=tmp)
+        v2 += tmp
+        v3 *= e3
+        np.multiply(fh, dec, out=tmp)
+        v3 += tmp
+        v0[1] += in_dpm[j]
+        v1[1] += in_rpm[j]
+        v3[4] += in_hum[j]
+    a0, u0 = np.tensordot(weights, v0, axes=(0, 1))
+    a1, u1 = np.tensordot(weights, v1, axes=(0, 1))
+    c20, c21, b22, b23, u2 = np.tensordot(weights, v2, axes=(0, 1))
+    c30, c31, b32, b33, u3 = np.tensordot(weights, v3, axes=(0, 1))
     p0 = u0 / (1.0 - a0)
     p1 = u1 / (1.0 - a1)
     r2 = u2 + c20 * p0 + c21 * p1
@@ -385,25 +432,27 @@ def year_climate(
     temp_noise_sd: float,
     rain_cv: float,
 ) -> YearClimate:
-    """This year's normals per farm (start normals + ``offset_c`` °C) and weather years.
+    """This year's climate: start normals + ``offset_c`` °C, with the spin-up's weather years.
 
-    The weather years are the spin-up's quadrature (:func:`abm.landscape.start_weather`) at
-    this year's offset; None without weather noise.
+    The weather years are those of :func:`abm.landscape.start_weather` (the quadrature of the
+    year-to-year noise, :func:`abm.soil.climate.weather_quadrature`) at this year's offset;
+    without weather noise, the normals alone (:func:`abm.landscape.zone_normals`).
     """
     from abm.landscape import zone_normals
 
-    temp, rain, evap = (x[zone] for x in zone_normals(zone_names, offset_c))
-    weather = None
-    if temp_noise_sd != 0 or rain_cv != 0:
-        per_zone = [
-            climate.weather_quadrature(
-                z, offset_c=offset_c, temp_noise_sd=temp_noise_sd, rain_cv=rain_cv
-            )
-            for z in zone_names
-        ]
-        wt, wr, we = (np.stack([q[i] for q in per_zone], axis=1)[:, zone] for i in range(3))
-        weather = rothc.Weather(temp=wt, rain=wr, evap=we, weights=per_zone[0][3])
-    return YearClimate(temp, rain, evap, weather)
+    normals = np.stack(zone_normals(zone_names, offset_c))  # (3, Z, 12)
+    if temp_noise_sd == 0 and rain_cv == 0:
+        months = np.moveaxis(normals, -1, 1)[:, :, None, :]  # (3, 12, 1, Z)
+        return YearClimate(np.ascontiguousarray(months), np.ones(1), normals, zone)
+    per_zone = [
+        climate.weather_quadrature(
+            z, offset_c=offset_c, temp_noise_sd=temp_noise_sd, rain_cv=rain_cv
+        )
+        for z in zone_names
+    ]
+    stacked = np.stack([np.stack(q[:3]) for q in per_zone], axis=-1)  # (3, K, 12, Z)
+    months = np.ascontiguousarray(stacked.transpose(0, 2, 1, 3))  # (3, 12, K, Z)
+    return YearClimate(months, np.asarray(per_zone[0][3], dtype=float), normals, zone)
 
 
 @dataclass

@@ -234,3 +234,18 @@ def test_zone_table_adds_up_to_the_landscape_and_reaches_the_results_folder(tmp_
     md = build_report(tmp_path / "out").read_text()
     assert "Saturation and the new equilibrium" in md
     assert (tmp_path / "out" / "report" / "equilibrium.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("kind", ["none", "hassink"])
+def test_the_start_state_is_its_own_equilibrium(kind: str) -> None:
+    """Before anything changes, each farm sits at the equilibrium of its drivers: the year's
+    climate (offset, weather years with noise, normals with a cap) is the spin-up's."""
+    m = SoilCarbonModel({"n_farms": 150, "soil.saturation": kind}, seed=6)
+    assert m.params.climate.warming_c_per_yr > 0 and m.params.climate.temp_noise_sd > 0
+    m._last_drivers = m._year_inputs(m.practice_use())[1]
+    out = eq.observe(m)
+    np.testing.assert_allclose(m._equilibrium_tracker.cache.soc_eq, m.farms.soc(), rtol=1e-9)
+    assert out["equilibrium_progress_mean"] == 0.0
+    assert out["soc_equilibrium_mean_t_ha"] == pytest.approx(
+        float((m.farms.soc() * m.farms.area).sum() / m.farms.area.sum()), rel=1e-9
+    )
