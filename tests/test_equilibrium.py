@@ -110,6 +110,7 @@ def test_progress_function_by_hand() -> None:
     assert eq.progress(soc_p, soc_p, soc_eq, area) == 0.0
     # a gap under 1 permille of the stock: the ratio would be noise
     assert math.isnan(eq.progress(soc_p + 0.01, soc_p, soc_p + 0.02, area))
+    assert math.isnan(eq.progress(*(np.zeros(0),) * 4))  # a zone without farms
 
 
 def test_capacities_and_ratio_by_hand() -> None:
