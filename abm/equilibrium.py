@@ -30,6 +30,9 @@ New equilibrium
     equilibrium in the first year. IOM is added; the stable biochar pool (mean residence time
     of centuries) is counted at its current stock, not at its far-off equilibrium (judgement: a
     farm still adding biochar keeps gaining beyond the equilibrium shown, progress > 1).
+    With ``soil.model = icbm`` the outputs are NaN (ICBM has neither BIO/HUM pools nor RothC's
+    fixed point). ``accounting.n_limit`` (where present) slows the gain but leaves the fixed
+    point unchanged.
     Progress towards it: ``(SOC − SOC_p) / (SOC_eq − SOC_p)`` with ``SOC_p`` the stock at the
     policy start (end of the year before ``policy.start_year``, or the start stock).
 
@@ -521,8 +524,8 @@ def observe(model: SoilCarbonModel) -> dict[str, float]:
     Called by :meth:`abm.model.SoilCarbonModel.observe` after the soil update; reads the
     farms, the year's drivers (``model._last_drivers``) and the saturation option.
     """
-    if not ENABLED:
-        return dict.fromkeys(COLUMNS, math.nan)
+    if not ENABLED or getattr(model.params.soil, "model", "rothc") != "rothc":
+        return dict.fromkeys(COLUMNS, math.nan)  # ICBM has no BIO/HUM and its own fixed point
     t = _tracker(model)
     f = model.farms
     p = model.params

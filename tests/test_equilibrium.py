@@ -250,3 +250,9 @@ def test_the_start_state_is_its_own_equilibrium(kind: str) -> None:
     assert out["soc_equilibrium_mean_t_ha"] == pytest.approx(
         float((m.farms.soc() * m.farms.area).sum() / m.farms.area.sum()), rel=1e-9
     )
+
+
+def test_icbm_engine_reports_nan_rather_than_rothc_figures() -> None:
+    r = run_model({"n_farms": 30, "end_year": 2021, "soil.model": "icbm"}, seed=1)
+    assert r.timeseries[list(eq.COLUMNS)].isna().all().all()
+    assert r.zones.empty
