@@ -16,7 +16,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from abm import accounting, reporters, resources
+from abm import accounting, equilibrium, reporters, resources
 from abm._compat import mesa_seed_kwargs
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
 from abm.agents.government import policy_tiers
@@ -200,9 +200,8 @@ class SoilCarbonModel(mesa.Model):
         )
         self.wet = accounting.wet_zones(self.normals[1], self.normals[2])[f.zone]
         self.n2o_factors = accounting.N2OFactors.from_params(p.accounting)
-        self.emissions0 = self._emissions(
-            self.practice_use(), self._year_inputs(self.practice_use())[0]
-        )
+        start_alloc, self._last_drivers = self._year_inputs(self.practice_use())
+        self.emissions0 = self._emissions(self.practice_use(), start_alloc)
         self.cum: dict[str, float] = defaultdict(float)  # cumulative totals (t C, t CO2e)
         self.obs_output = self.output0
         self.loss_after_abandonment_t = 0.0
@@ -589,6 +588,7 @@ class SoilCarbonModel(mesa.Model):
         evap = self.clim_evap[:, yi, :][f.zone]
         use = self.practice_use()
         alloc, d = self._year_inputs(use)
+        self._last_drivers = d  # the year's drivers: abm.equilibrium reads them
         sampled_before = f.soc_sampled()
         stored_before = self.storage_per_ha(sampled=True)
         soc_before, soc_after, co2 = self._advance_soil(temp, rain, evap, d)
@@ -845,6 +845,7 @@ class SoilCarbonModel(mesa.Model):
                 ),
             }
         )
+        obs.update(equilibrium.observe(self))  # saturation and new equilibrium (issue 15)
         self.obs = obs
         for g in self.governments:
             mine = f.gov == g.jurisdiction

@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from abm.errors import UserInputError
+from abm.report_equilibrium import fig_equilibrium
 from abm.reporters import COST_PER_TONNE, cost_per_tonne
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -879,6 +880,7 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("cost_effectiveness", "Cost-effectiveness"),
     ("exchanges", "Exchange flows by kind"),
     ("practices", "Adoption by practice"),
+    ("equilibrium", "Saturation and the new equilibrium"),
 )
 
 
@@ -906,6 +908,7 @@ def build_report(results_dir: Path) -> Path:
         "cost_effectiveness": lambda: fig_cost(data, out, colors),
         "exchanges": lambda: fig_exchanges(data, out),
         "practices": lambda: fig_practices(data, out),
+        "equilibrium": lambda: fig_equilibrium(data, out, colors),
     }
     figures: list[tuple[str, str]] = []
     try:

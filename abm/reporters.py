@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from abm.equilibrium import COLUMNS as EQUILIBRIUM_COLUMNS
 from abm.practices import PRACTICE_IDS
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ COLUMNS: tuple[str, ...] = (
     "adoptions",
     "disadoptions",
     "temperature_anomaly_c",
+    *EQUILIBRIUM_COLUMNS,
 )
 """Timeseries columns, one row per simulated year (units: shares 0–1, t C, t C/ha, ‰/yr,
 t CO2e cumulative since the start, EUR per year, counts of farm-practice events per year, °C).
@@ -87,7 +89,16 @@ stock change = inputs − CO2.
 Adoption counts area: ``adoption_share_<p>`` = Σ area × area share of ``p`` / Σ area;
 ``adoption_share`` = Σ area × largest area share / Σ area (practices on a farm are nested on
 the same hectares, so the area under any practice is its largest share); ``adopted_area_ha``
-is that area. ``compliance_share`` is NaN without a mandate or ban."""
+is that area. ``compliance_share`` is NaN without a mandate or ban.
+
+Saturation and the new equilibrium (:mod:`abm.equilibrium`): ``saturation_ratio_mean`` the
+area-weighted ratio of mineral-associated C (BIO + HUM + IOM) to the capacity of the active
+``soil.saturation`` option (Hassink as a diagnostic when it is ``none``), with the Hassink and
+Georgiou diagnostics (``_hassink``, ``_georgiou``) always; ``share_farms_over_90pct_saturation``
+(active capacity); ``remaining_capacity_t`` the landscape's room left, t C;
+``soc_equilibrium_mean_t_ha`` the stock the year's practices lead to under the year's normals;
+``equilibrium_progress_mean`` the share of the way from the policy-start stock to it (NaN when
+the two are within 1 ‰)."""
 
 HEADLINE_KPIS: dict[str, str] = {
     "adoption_share_2030": "share of farmed area",
@@ -132,6 +143,7 @@ KPI_COLUMNS = (
     "buffer_tco2e",
     "reversals_tco2e_cum",
     "compliance_share",
+    *EQUILIBRIUM_COLUMNS,
 )
 TOTAL_COLUMNS = (
     "public_spend_eur",

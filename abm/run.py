@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from abm import reporters
+from abm import equilibrium, reporters
 from abm.model import SoilCarbonModel
 from abm.scenario import Params, as_params, flatten
 
@@ -34,6 +34,8 @@ class RunResult:
         The resolved parameters, dotted path → value.
     seed
         The seed the run used.
+    zones
+        Saturation and equilibrium outputs per year and zone (:data:`abm.equilibrium.ZONE_COLUMNS`).
     """
 
     timeseries: pd.DataFrame
@@ -41,6 +43,7 @@ class RunResult:
     ledger: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    zones: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def run_model(
@@ -71,4 +74,5 @@ def run_model(
         ledger=model.ledger.to_frame(),
         params=flatten(model.params),
         seed=model.root_seed,
+        zones=equilibrium.zone_frame(model),
     )

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("soil", "model", "batch")
+SUITES = ("soil", "model", "batch", "equilibrium")
 
 
 def main(argv: list[str] | None = None) -> int:

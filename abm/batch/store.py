@@ -6,6 +6,7 @@ Layout::
     DIR/runs.parquet/            one part file per finished run: <run_id>.parquet
     DIR/timeseries.parquet/      one part per run (run_id, year, timeseries columns)
     DIR/ledger.parquet/          one part per run (run_id, year, kind, count, amount, ...)
+    DIR/zones.parquet/           one part per run (run_id, year, zone, saturation/equilibrium)
     DIR/failures.parquet/        one part per failed run
     DIR/.lock                    held (flock) while a batch writes into DIR
 
@@ -52,14 +53,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from abm.batch.worker import Outcome
 
-#: The four tables every batch folder has, in this order.
-TABLES = ("runs", "timeseries", "ledger", "failures")
+#: The tables every batch folder has, in this order.
+TABLES = ("runs", "timeseries", "ledger", "failures", "zones")
+#: Tables with one part per committed run, written before its ``runs`` part.
+RUN_PARTS = ("timeseries", "ledger", "zones")
 #: Sort keys of the tables (only the ones present are used).
 SORT_KEYS = {
     "runs": ("run_id",),
     "timeseries": ("run_id", "year"),
     "ledger": ("run_id", "year", "kind"),
     "failures": ("run_id",),
+    "zones": ("run_id", "year", "zone"),
 }
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -74,6 +78,7 @@ EMPTY_COLUMNS: dict[str, dict[str, str]] = {
         "seed": "BIGINT",
     },
     "timeseries": {"run_id": "VARCHAR", "year": "BIGINT"},
+    "zones": {"run_id": "VARCHAR", "year": "BIGINT", "zone": "VARCHAR"},
     "ledger": {
         "run_id": "VARCHAR",
         "year": "BIGINT",
@@ -343,7 +348,7 @@ class ResultStore:
                 stale = path.name.startswith(".") and ".tmp-" in path.name
                 if path.suffix == ".parquet" and not path.name.startswith("."):
                     rid = path.stem
-                    if name in ("timeseries", "ledger") and rid not in done:
+                    if name in RUN_PARTS and rid not in done:
                         stale = True
                     if name == "failures" and rid in done:
                         stale = True
@@ -362,6 +367,8 @@ class ResultStore:
                 write_part(self.root / "timeseries.parquet", rid, outcome.timeseries)
             if outcome.ledger is not None:
                 write_part(self.root / "ledger.parquet", rid, outcome.ledger)
+            if outcome.zones is not None:
+                write_part(self.root / "zones.parquet", rid, outcome.zones)
             assert outcome.runs is not None  # an ok outcome always carries its row
             write_part(self.root / "runs.parquet", rid, outcome.runs)
             (self.root / "failures.parquet" / f"{rid}.parquet").unlink(missing_ok=True)
@@ -398,7 +405,7 @@ def table_files(results_dir: Path, table: str) -> list[Path]:
     if not path.is_dir():
         return []
     ids = part_ids(root, table)
-    if table in ("timeseries", "ledger"):
+    if table in RUN_PARTS:
         ids &= part_ids(root, "runs")
     elif table == "failures":
         ids -= part_ids(root, "runs")

@@ -63,7 +63,8 @@ class Task:
         ``(path, type)`` of every varied parameter, type in ``{"int", "float", "bool", "str"}``:
         the parameter columns of ``runs`` and ``failures``, typed the same in every part file.
     save_timeseries, save_ledger
-        Whether to return the run's timeseries and ledger rows.
+        Whether to return the run's timeseries (and its per-zone ``zones`` rows, when the model
+        returns them) and ledger rows.
     defaults
         Values of varied parameters that the overrides do not set (those of the scenario's
         ``from``), for the parameter columns of a failed run.
@@ -93,6 +94,7 @@ class Outcome:
     runs: pa.Table | None = None
     timeseries: pa.Table | None = None
     ledger: pa.Table | None = None
+    zones: pa.Table | None = None
     failure: pa.Table | None = None
     cpu_s: float = 0.0
     wall_s: float = 0.0
@@ -305,11 +307,12 @@ def _arrow_table(frame: Any, run_id: str) -> pa.Table | None:
 
 def _success(task: Task, result: Any) -> Outcome:
     if isinstance(result, Mapping):
-        kpis, timeseries, ledger, resolved = result, None, None, None
+        kpis, timeseries, ledger, resolved, zones = result, None, None, None, None
     elif hasattr(result, "kpis"):
         kpis = result.kpis
         timeseries = getattr(result, "timeseries", None)
         ledger = getattr(result, "ledger", None)
+        zones = getattr(result, "zones", None)
         resolved = getattr(result, "params", None)
         if resolved is not None and not isinstance(resolved, Mapping):
             resolved = None
@@ -324,6 +327,7 @@ def _success(task: Task, result: Any) -> Outcome:
         runs=runs_row(task, kpis, resolved),
         timeseries=_arrow_table(timeseries, task.run_id) if task.save_timeseries else None,
         ledger=_arrow_table(ledger, task.run_id) if task.save_ledger else None,
+        zones=_arrow_table(zones, task.run_id) if task.save_timeseries else None,
     )
 
 

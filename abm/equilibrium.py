@@ -1,0 +1,565 @@
+"""Saturation and the new equilibrium, tracked on every farm every year (issue 15).
+
+Two questions of the "4 per 1000" initiative — *is the soil near saturation?* and *which new
+equilibrium do its practices lead to?* (the Lal 2004 curve) — answered per farm from the state
+the model already has. Pure numpy (no Mesa); :func:`observe` is the one door the model calls.
+
+Saturation (whatever ``soil.saturation`` is)
+    The mineral-associated carbon is ``C_MA = BIO + HUM + IOM`` (t C/ha): the RothC pools that
+    stand for humified, mineral-bound matter, the same mapping the engine's saturation term
+    uses (:mod:`abm.soil.saturation`, after Stewart et al. 2007); DPM and RPM are particulate
+    and the biochar pool is pyrogenic, neither is counted. Its capacity comes from Hassink
+    (1997) on clay + silt/2 as the < 20 µm fraction and from Georgiou et al. (2022, high-activity
+    clays) on clay + silt, both as stocks of the modelled layer with the farm's bulk density and
+    depth — the formulas of :func:`abm.soil.saturation.make_saturation`. Both are always
+    reported as *diagnostics* (``saturation_ratio_mean_hassink``, ``..._georgiou``); they may
+    exceed 1 where today's stocks lie above a formula. The *active* ratio
+    (``saturation_ratio_mean``, the share over 90 % and the remaining capacity) uses the
+    capacity the engine applies when a cap is on (``farms.capacity``: the formula, lifted to 1.05
+    × the start stock where the formula lies below it), so it never exceeds 1; with
+    ``saturation = none`` it is the Hassink diagnostic (judgement: Hassink is the older, more
+    widely used capacity; Georgiou is reported next to it).
+
+New equilibrium
+    The SOC each farm's current drivers (this year's plant and manure inputs, cover, DPM/RPM,
+    rate modifiers, irrigation) lead to under this year's climate normals — start normals plus
+    ``warming × (year − reference year)`` — is the exact fixed point of RothC
+    (:func:`abm.soil.rothc.equilibrium`, the spin-up's solver, per farm, vectorised). With
+    weather noise and no cap it is the mean state under the year-to-year weather (the same
+    quadrature as the spin-up), so a farm whose management has not changed sits at its
+    equilibrium in the first year. IOM is added; the stable biochar pool (mean residence time
+    of centuries) is counted at its current stock, not at its far-off equilibrium (judgement: a
+    farm still adding biochar keeps gaining beyond the equilibrium shown, progress > 1).
+    With ``soil.model = icbm`` the outputs are NaN (ICBM has neither BIO/HUM pools nor RothC's
+    fixed point). ``accounting.n_limit`` (where present) slows the gain but leaves the fixed
+    point unchanged.
+    Progress towards it: ``(SOC − SOC_p) / (SOC_eq − SOC_p)`` with ``SOC_p`` the stock at the
+    policy start (end of the year before ``policy.start_year``, or the start stock).
+
+Cost
+    Without a cap the fixed point is solved in closed form (:func:`_linear_fixed_point`, about
+    3x faster than :func:`abm.soil.rothc.equilibrium`); a farm is solved again only when its
+    drivers or the year's climate changed (:class:`EquilibriumCache`, exact). Under warming the
+    normals move every year, so every farm is solved every year: at 10,000 farms this roughly
+    triples the model year (``benchmarks/bench_equilibrium.py``); without warming the cache
+    keeps it to about +35 %; with a cap (Newton) about ×7.
+
+References
+----------
+Lal, R. (2004). Soil carbon sequestration impacts on global climate change and food security.
+Science 304:1623–1627. doi:10.1126/science.1097396
+Hassink, J. (1997). Plant Soil 191:77–87. doi:10.1023/A:1004213929699
+Georgiou, K., et al. (2022). Nat. Commun. 13:3797. doi:10.1038/s41467-022-31540-9
+Stewart, C. E., et al. (2007). Biogeochemistry 86:19–31. doi:10.1007/s10533-007-9140-0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from abm.soil import climate, rothc
+from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from abm.model import SoilCarbonModel
+
+FloatArray = NDArray[np.float64]
+
+ENABLED = True
+"""Module switch: with False :func:`observe` reports NaN and solves nothing (for the benchmark
+and the test that the diagnostics change no other output)."""
+
+NEAR_SATURATION = 0.9
+"""A farm counts as near saturation above this ratio (share of its capacity; judgement, the
+issue's 90 %; sensitivity 0.8–0.95)."""
+
+MIN_GAP_SHARE = 1e-3
+"""Progress is reported only when the equilibrium differs from the policy-start stock by more
+than this share of it (landscape means); below, the ratio of two near-zero numbers is noise and
+the output is NaN (judgement: 1 ‰ of the stock, about 0.05 t C/ha)."""
+
+CHUNK = 512
+"""Farms solved together by the linear solver (memory locality; no effect on the result)."""
+
+COLUMNS: tuple[str, ...] = (
+    "saturation_ratio_mean",
+    "saturation_ratio_mean_hassink",
+    "saturation_ratio_mean_georgiou",
+    "share_farms_over_90pct_saturation",
+    "remaining_capacity_t",
+    "soc_equilibrium_mean_t_ha",
+    "equilibrium_progress_mean",
+)
+"""Timeseries columns this module adds (see :data:`abm.reporters.COLUMNS`)."""
+
+ZONE_COLUMNS: tuple[str, ...] = ("year", "zone", "area_ha", "soc_mean_t_ha", *COLUMNS)
+"""Columns of the per-zone table (``zones.parquet``): the same outputs within each zone."""
+
+
+# --- pure functions --------------------------------------------------------------------------
+
+
+def mineral_associated(pools: FloatArray, iom: FloatArray) -> FloatArray:
+    """Mineral-associated C ``BIO + HUM + IOM`` (t C/ha) from ``(N, 4)`` DPM, RPM, BIO, HUM."""
+    out: FloatArray = pools[:, 2] + pools[:, 3] + iom
+    return out
+
+
+def diagnostic_capacities(
+    clay: FloatArray, silt: FloatArray, bulk_density: FloatArray, depth: FloatArray
+) -> dict[str, FloatArray]:
+    """Hassink (clay + silt/2) and Georgiou (clay + silt, high activity) capacities, t C/ha.
+
+    The formulas the engine uses (:func:`abm.soil.saturation.make_saturation`), without the
+    lift to today's stocks: what each cap says of the soil.
+    """
+    silt = np.minimum(silt, 100.0 - clay)
+    return {
+        "hassink": capacity_hassink(clay + 0.5 * silt, bulk_density, depth),
+        "georgiou": capacity_georgiou(clay + silt, bulk_density, depth),
+    }
+
+
+def saturation_ratio(c_ma: FloatArray, capacity: FloatArray) -> FloatArray:
+    """``C_MA / C_sat`` per farm (0 where the capacity is infinite)."""
+    out: FloatArray = c_ma / capacity
+    return out
+
+
+def remaining_capacity(c_ma: FloatArray, capacity: FloatArray) -> FloatArray:
+    """Room left for mineral-associated C, ``max(0, C_sat − C_MA)`` (t C/ha)."""
+    out: FloatArray = np.maximum(capacity - c_ma, 0.0)
+    return out
+
+
+def progress(
+    soc: FloatArray, soc_policy: FloatArray, soc_eq: FloatArray, area: FloatArray
+) -> float:
+    """Area-weighted progress from the policy-start stock towards the equilibrium.
+
+    ``Σ a(SOC − SOC_p) / Σ a(SOC_eq − SOC_p)``: the share of the landscape's way to the stock
+    its current practices lead to that is already covered (0 at the policy start, → 1 under
+    constant management and climate). 0 when the stock is the policy-start stock; NaN when the
+    gap is below :data:`MIN_GAP_SHARE` of the policy-start stock otherwise.
+    """
+    done = float((area * (soc - soc_policy)).sum())
+    gap = float((area * (soc_eq - soc_policy)).sum())
+    base = float((area * soc_policy).sum())
+    if area.size == 0:
+        return math.nan
+    if done == 0.0:
+        return 0.0  # at the policy start nothing of the way is covered, whatever the gap
+    if abs(gap) <= MIN_GAP_SHARE * abs(base):
+        return math.nan
+    return done / gap
+
+
+@dataclass(frozen=True)
+class SoilDrivers:
+    """One year's per-farm RothC drivers, ``(N, 12)`` each (the fields of
+    :class:`abm.resources.Drivers` the equilibrium needs)."""
+
+    plant: FloatArray
+    fym: FloatArray
+    covered: NDArray[np.bool_]
+    dpm_rpm: FloatArray
+    rate_mod: FloatArray
+    irrigation: FloatArray
+
+    def key(self) -> FloatArray:
+        """``(N, 72)`` the drivers side by side: a farm's equilibrium depends on its row only."""
+        return np.concatenate(
+            [self.plant, self.fym, self.covered, self.dpm_rpm, self.rate_mod, self.irrigation],
+            axis=1,
+        )
+
+    def rows(self, idx: NDArray[np.intp]) -> SoilDrivers:
+        """The drivers of the farms ``idx``."""
+        return SoilDrivers(
+            plant=self.plant[idx],
+            fym=self.fym[idx],
+            covered=self.covered[idx],
+            dpm_rpm=self.dpm_rpm[idx],
+            rate_mod=self.rate_mod[idx],
+            irrigation=self.irrigation[idx],
+        )
+
+
+@dataclass(frozen=True)
+class YearClimate:
+    """The year's climate by zone, and each farm's zone.
+
+    ``months``: ``(3, 12, K, Z)`` temperature (°C), rain (mm) and evaporation (mm) of the ``K``
+    weather years the spin-up averages over (``K = 1``, the normals, without weather noise),
+    month-major; ``weights``: ``(K,)`` their probabilities; ``normals``: ``(3, Z, 12)`` the
+    normals themselves (used with a cap, as in the spin-up); ``zone``: ``(N,)`` zone per farm.
+    """
+
+    months: FloatArray
+    weights: FloatArray
+    normals: FloatArray
+    zone: NDArray[np.intp]
+
+    def rows(self, idx: NDArray[np.intp]) -> YearClimate:
+        """The climate of the farms ``idx``."""
+        return YearClimate(self.months, self.weights, self.normals, self.zone[idx])
+
+    def _normals(self, i: int) -> FloatArray:
+        out: FloatArray = self.normals[i][self.zone]
+        return out
+
+    @property
+    def temp(self) -> FloatArray:
+        """``(N, 12)`` normals' temperature per farm (°C)."""
+        return self._normals(0)
+
+    @property
+    def rain(self) -> FloatArray:
+        """``(N, 12)`` normals' rain per farm (mm)."""
+        return self._normals(1)
+
+    @property
+    def evap(self) -> FloatArray:
+        """``(N, 12)`` normals' open-pan evaporation per farm (mm)."""
+        return self._normals(2)
+
+    @property
+    def weather(self) -> rothc.Weather | None:
+        """The weather years per farm, as :func:`abm.soil.rothc.equilibrium` takes them."""
+        if self.weights.size == 1:
+            return None
+        t, r, e = (np.moveaxis(self.months[i], 0, -1)[:, self.zone] for i in range(3))
+        return rothc.Weather(temp=t, rain=r, evap=e, weights=self.weights)
+
+
+def equilibrium_soc(
+    iom: FloatArray,
+    clay: FloatArray,
+    depth: FloatArray,
+    clim: YearClimate,
+    d: SoilDrivers,
+    saturation: Saturation | None = None,
+) -> FloatArray:
+    """SOC (t C/ha) at the RothC fixed point of the drivers ``d`` under ``clim``, IOM included.
+
+    Without a cap: the fixed point of the weather years' mean annual map when
+    ``clim.weather`` is given (of the normals' map otherwise), by :func:`_linear_fixed_point`,
+    the same maths as :func:`abm.soil.rothc.equilibrium` in a form several times faster. With
+    a cap: :func:`abm.soil.rothc.equilibrium` itself (Newton on the non-linear map, normals,
+    as in the spin-up).
+    """
+    if iom.size == 0:
+        return np.zeros(0)
+    if saturation is None:
+        out: FloatArray = np.empty(iom.size)
+        for lo in range(0, iom.size, CHUNK):  # blocks that stay in the CPU cache
+            idx = np.arange(lo, min(lo + CHUNK, iom.size))
+            pools = _linear_fixed_point(clay[idx], depth[idx], clim.rows(idx), d.rows(idx))
+            out[idx] = pools.sum(axis=1) + iom[idx]
+        return out
+    pools, _ = rothc.equilibrium(
+        iom,
+        clay,
+        depth,
+        clim.temp,
+        clim.rain + d.irrigation,
+        clim.evap,
+        d.plant,
+        d.fym,
+        d.covered,
+        d.dpm_rpm,
+        rate_mod=d.rate_mod,
+        saturation=saturation,
+    )
+    out = pools.sum(axis=1) + iom
+    return out
+
+
+def _month_rates(
+    clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
+) -> FloatArray:
+    """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
+
+    The deficit is cycled from 0 in January until its December value repeats exactly, as in
+    :func:`abm.soil.rothc.equilibrium` (same equations, month-major arrays; the temperature
+    modifier is computed per zone and gathered).
+    """
+    zone = clim.zone
+    temp_a = rothc.rate_temperature(clim.months[0])[:, :, zone]  # (12, K, N)
+    irr = np.ascontiguousarray(d.irrigation.T)[:, None]  # (12, 1, N)
+    water = (clim.months[1][:, :, zone] + irr) - 0.75 * clim.months[2][:, :, zone]
+    cov = np.ascontiguousarray(d.covered.T)  # (12, N)
+    smd_max, smd_1bar, smd_bare = rothc._smd_limits(clay, depth)
+    smd = np.empty_like(water)
+    start = np.zeros(water.shape[1:])
+    for _ in range(5000):
+        cur = start
+        for j in range(12):
+            wet = np.minimum(0.0, cur + water[j])
+            lower = np.where(cov[j], smd_max, np.minimum(smd_bare, cur))
+            cur = np.maximum(lower, wet)
+            smd[j] = cur
+        if np.array_equal(cur, start):
+            break
+        start = cur
+    b = np.where(smd > smd_1bar, 1.0, 0.2 + (smd_max - smd) * ((1.0 - 0.2) / (smd_max - smd_1bar)))
+    other = rothc.rate_cover(cov) * np.ascontiguousarray(d.rate_mod.T)  # (12, N)
+    out: FloatArray = temp_a * b * other[:, None]
+    return out
+
+
+def _linear_fixed_point(
+    clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
+) -> FloatArray:
+    """``(N, 4)`` DPM, RPM, BIO, HUM at the fixed point of the (weather-mean) annual map.
+
+    RothC's month is ``P ← diag(e)·P + f·Σ(1 − e)·P + u`` with ``f = (0, 0, fb, fh)``, so the
+    annual map is block-triangular: DPM and RPM decay on their own (diagonal), BIO and HUM
+    receive from all four. Its 10 non-zero entries and the input term are composed month by
+    month on ``(K, N)`` arrays (all weather years at once), averaged over the weather years,
+    and the fixed point is solved in closed form (two scalar equations, then 2×2 by Cramer's
+    rule). The periodic moisture deficit and the rate modifiers follow RothC's equations
+    (:func:`_month_rates`), so the result equals :func:`abm.soil.rothc.equilibrium` to rounding
+    (tested to 1e-11 relative).
+    """
+    weights = clim.weights
+    rate = _month_rates(clay, depth, clim, d)  # (12, K, N)
+    k, n = rate.shape[1:]
+    x = rothc.co2_ratio(clay)
+    fb = rothc.BIO_SHARE / (x + 1.0)
+    fh = rothc.HUM_SHARE / (x + 1.0)
+    ratio = d.dpm_rpm.T
+    plant, fym = d.plant.T, d.fym.T
+    split = rothc.FYM_SPLIT
+    in_dpm = plant * ratio / (ratio + 1.0) + split[0] * fym
+    in_rpm = plant / (ratio + 1.0) + split[1] * fym
+    in_hum = split[2] * fym
+    kdt = rothc._K * rothc.DT
+    decay = np.exp(-kdt[:, None, None, None] * rate[None])  # (4, 12, K, N)
+    # entries of the composed map, by row: DPM (A00, u0), RPM (A11, u1), and BIO, HUM
+    # (columns DPM, RPM, BIO, HUM, then the input term u)
+    v0 = np.stack([np.ones((k, n)), np.zeros((k, n))])
+    v1 = v0.copy()
+    v2 = np.zeros((5, k, n))
+    v3 = np.zeros((5, k, n))
+    v2[2] = 1.0
+    v3[3] = 1.0
+    dec = np.empty_like(v2)
+    tmp = np.empty_like(v2)
+    for j in range(12):
+        e0, e1, e2, e3 = decay[:, j]
+        # what decays this month, per column: Σ_i (1 − e_i)·v_i
+        np.multiply(1.0 - e2, v2, out=dec)
+        np.multiply(1.0 - e3, v3, out=tmp)
+        dec += tmp
+        d0, d1 = 1.0 - e0, 1.0 - e1
+        dec[0] += d0 * v0[0]
+        dec[1] += d1 * v1[0]
+        dec[4] += d0 * v0[1] + d1 * v1[1]
+        v0 *= e0
+        v1 *= e1
+        v2 *= e2
+        np.multiply(fb, dec, out=tmp)
+        v2 += tmp
+        v3 *= e3
+        np.multiply(fh, dec, out=tmp)
+        v3 += tmp
+        v0[1] += in_dpm[j]
+        v1[1] += in_rpm[j]
+        v3[4] += in_hum[j]
+    a0, u0 = np.tensordot(weights, v0, axes=(0, 1))
+    a1, u1 = np.tensordot(weights, v1, axes=(0, 1))
+    c20, c21, b22, b23, u2 = np.tensordot(weights, v2, axes=(0, 1))
+    c30, c31, b32, b33, u3 = np.tensordot(weights, v3, axes=(0, 1))
+    p0 = u0 / (1.0 - a0)
+    p1 = u1 / (1.0 - a1)
+    r2 = u2 + c20 * p0 + c21 * p1
+    r3 = u3 + c30 * p0 + c31 * p1
+    m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
+    det = m11 * m22 - m12 * m21
+    out: FloatArray = np.stack(
+        [p0, p1, (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
+    )
+    return out
+
+
+@dataclass
+class EquilibriumCache:
+    """Solve only for the farms whose drivers (or the year's climate) changed since last time.
+
+    A farm's fixed point depends on its own row alone, so re-solving a subset gives the same
+    numbers as solving all farms.
+    """
+
+    key: FloatArray | None = None
+    climate_key: float = math.nan
+    soc_eq: FloatArray | None = None
+    solved_rows: int = 0
+    """Farm solves done so far (for the benchmark and the tests)."""
+
+    def solve(
+        self,
+        iom: FloatArray,
+        clay: FloatArray,
+        depth: FloatArray,
+        clim: YearClimate,
+        climate_key: float,
+        d: SoilDrivers,
+        saturation: Saturation | None,
+    ) -> FloatArray:
+        """The equilibrium SOC of every farm, re-solving the changed rows only."""
+        key = d.key()
+        if self.soc_eq is None or self.key is None or climate_key != self.climate_key:
+            idx = np.arange(iom.size)
+            soc_eq = np.empty(iom.size)
+        else:
+            idx = np.flatnonzero((key != self.key).any(axis=1))
+            soc_eq = self.soc_eq.copy()
+        if idx.size:
+            sat = None
+            if saturation is not None:
+                cap = np.broadcast_to(saturation.capacity, iom.shape)[idx]
+                sat = Saturation(saturation.kind, capacity=cap)
+            soc_eq[idx] = equilibrium_soc(
+                iom[idx], clay[idx], depth[idx], clim.rows(idx), d.rows(idx), sat
+            )
+        self.key, self.climate_key, self.soc_eq = key, climate_key, soc_eq
+        self.solved_rows += int(idx.size)
+        return soc_eq
+
+
+# --- the model's door ------------------------------------------------------------------------
+
+
+def year_climate(
+    zone_names: list[str],
+    zone: NDArray[np.intp],
+    offset_c: float,
+    temp_noise_sd: float,
+    rain_cv: float,
+) -> YearClimate:
+    """This year's climate: start normals + ``offset_c`` °C, with the spin-up's weather years.
+
+    The weather years are those of :func:`abm.landscape.start_weather` (the quadrature of the
+    year-to-year noise, :func:`abm.soil.climate.weather_quadrature`) at this year's offset;
+    without weather noise, the normals alone (:func:`abm.landscape.zone_normals`).
+    """
+    from abm.landscape import zone_normals
+
+    normals = np.stack(zone_normals(zone_names, offset_c))  # (3, Z, 12)
+    if temp_noise_sd == 0 and rain_cv == 0:
+        months = np.moveaxis(normals, -1, 1)[:, :, None, :]  # (3, 12, 1, Z)
+        return YearClimate(np.ascontiguousarray(months), np.ones(1), normals, zone)
+    per_zone = [
+        climate.weather_quadrature(
+            z, offset_c=offset_c, temp_noise_sd=temp_noise_sd, rain_cv=rain_cv
+        )
+        for z in zone_names
+    ]
+    stacked = np.stack([np.stack(q[:3]) for q in per_zone], axis=-1)  # (3, K, 12, Z)
+    months = np.ascontiguousarray(stacked.transpose(0, 2, 1, 3))  # (3, 12, K, Z)
+    return YearClimate(months, np.asarray(per_zone[0][3], dtype=float), normals, zone)
+
+
+@dataclass
+class Tracker:
+    """What the outputs need from one year to the next: the cache, the policy-start stock, the
+    diagnostic capacities and the per-zone rows written so far."""
+
+    soc_policy: FloatArray
+    caps: dict[str, FloatArray]
+    cache: EquilibriumCache = field(default_factory=EquilibriumCache)
+    zone_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _tracker(model: SoilCarbonModel) -> Tracker:
+    t: Tracker | None = getattr(model, "_equilibrium_tracker", None)
+    if t is None:
+        f = model.farms
+        caps = diagnostic_capacities(f.clay, f.silt, f.bulk_density, f.depth)
+        t = Tracker(soc_policy=np.asarray(model.soc_start, dtype=float).copy(), caps=caps)
+        model._equilibrium_tracker = t
+    return t
+
+
+def _summary(
+    area: FloatArray,
+    c_ma: FloatArray,
+    caps: dict[str, FloatArray],
+    active: FloatArray,
+    soc: FloatArray,
+    soc_eq: FloatArray,
+    soc_p: FloatArray,
+) -> dict[str, float]:
+    """The outputs of a set of farms (the landscape or one zone)."""
+    total = float(area.sum())
+
+    def mean(x: FloatArray) -> float:
+        return float((area * x).sum() / total) if total > 0 else math.nan
+
+    ratio = saturation_ratio(c_ma, active)
+    return {
+        "saturation_ratio_mean": mean(ratio),
+        "saturation_ratio_mean_hassink": mean(saturation_ratio(c_ma, caps["hassink"])),
+        "saturation_ratio_mean_georgiou": mean(saturation_ratio(c_ma, caps["georgiou"])),
+        "share_farms_over_90pct_saturation": float((ratio > NEAR_SATURATION).mean())
+        if area.size
+        else math.nan,
+        "remaining_capacity_t": float((area * remaining_capacity(c_ma, active)).sum()),
+        "soc_equilibrium_mean_t_ha": mean(soc_eq),
+        "equilibrium_progress_mean": progress(soc, soc_p, soc_eq, area),
+    }
+
+
+def observe(model: SoilCarbonModel) -> dict[str, float]:
+    """This year's saturation and equilibrium outputs (:data:`COLUMNS`), per-zone rows kept.
+
+    Called by :meth:`abm.model.SoilCarbonModel.observe` after the soil update; reads the
+    farms, the year's drivers (``model._last_drivers``) and the saturation option.
+    """
+    if not ENABLED or getattr(model.params.soil, "model", "rothc") != "rothc":
+        return dict.fromkeys(COLUMNS, math.nan)  # ICBM has no BIO/HUM and its own fixed point
+    t = _tracker(model)
+    f = model.farms
+    p = model.params
+    soc = f.soc()
+    if model.year == p.policy.start_year - 1:
+        t.soc_policy = soc.copy()
+    d = model._last_drivers
+    drivers = SoilDrivers(d.plant, d.fym, d.covered, d.dpm_rpm, d.rate_mod, d.irrigation)
+    c = p.climate
+    offset = c.warming_c_per_yr * (model.year - c.reference_year)
+    clim = year_climate(model.zone_names, f.zone, offset, c.temp_noise_sd, c.rain_cv)
+    soc_eq = t.cache.solve(f.iom, f.clay, f.depth, clim, offset, drivers, model.saturation)
+    soc_eq = soc_eq + f.biochar
+    c_ma = mineral_associated(f.pools, f.iom)
+    active = f.capacity if model.saturation is not None else t.caps["hassink"]
+    out = _summary(f.area, c_ma, t.caps, active, soc, soc_eq, t.soc_policy)
+    for z, name in enumerate(model.zone_names):
+        m = f.zone == z
+        caps = {k: v[m] for k, v in t.caps.items()}
+        row = _summary(f.area[m], c_ma[m], caps, active[m], soc[m], soc_eq[m], t.soc_policy[m])
+        area = float(f.area[m].sum())
+        soc_mean = float((f.area[m] * soc[m]).sum() / area) if area > 0 else math.nan
+        t.zone_rows.append(
+            {"year": model.year, "zone": name, "area_ha": area, "soc_mean_t_ha": soc_mean, **row}
+        )
+    return out
+
+
+def zone_frame(model: SoilCarbonModel) -> pd.DataFrame:
+    """The per-zone table of a run so far: :data:`ZONE_COLUMNS`, one row per year and zone."""
+    import pandas as pd
+
+    t: Tracker | None = getattr(model, "_equilibrium_tracker", None)
+    rows = [] if t is None else t.zone_rows
+    frame = pd.DataFrame(rows, columns=list(ZONE_COLUMNS))
+    frame["year"] = frame["year"].astype("int64")
+    return frame
