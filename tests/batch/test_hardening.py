@@ -381,7 +381,8 @@ def test_report_tells_a_killed_batch_from_a_running_one(tmp_path: Path) -> None:
 def test_killing_one_of_two_workers_costs_no_run(tmp_path: Path) -> None:
     """The issue's reproduction: ``kill -9`` of one worker in the middle of a batch."""
     psutil = pytest.importorskip("psutil")
-    study = toy_study(tmp_path, replicates=4, points=1, sleep=0.3)  # 12 runs, 4 always fail
+    study = toy_study(tmp_path, replicates=4, points=1, sleep=1.0)  # 12 runs, 4 always fail;
+    # each run sleeps 1 s so that a busy machine still leaves time to kill a worker mid-batch
     out = tmp_path / "out"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     cmd = [sys.executable, "-m", "abm.cli", "batch", str(study), "--workers", "2"]
