@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -287,6 +287,22 @@ def _baseline(scenarios: list[str]) -> str | None:
     return None
 
 
+#: A 2050 KPI whose final-year twin has another name (the rest: ``<name>_2050`` → ``_final``).
+FINAL_TWIN = {"net_ghg_tco2e_2050": "net_ghg_tco2e_cum_final"}
+
+
+def metric_for(runs: pd.DataFrame, m: Metric) -> Metric:
+    """The metric as this folder has it: a study that ends before 2050 has no ``*_2050`` value,
+    so its row reads the final year's KPI instead (the one ``abm run`` prints), labelled so."""
+    if not m.column.endswith("_2050"):
+        return m
+    has_2050 = m.column in runs.columns and runs[m.column].notna().any()
+    final = FINAL_TWIN.get(m.column, m.column.removesuffix("_2050") + "_final")
+    if has_2050 or final not in runs.columns:
+        return m
+    return replace(m, column=final, label=m.label.replace("2050", "final year"))
+
+
 def kpi_table(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
     """Rows = metrics, columns = scenarios; cells ``mean [low, high]`` (95 % CI of the mean)."""
     rows: dict[str, list[str]] = {}
@@ -294,7 +310,7 @@ def kpi_table(runs: pd.DataFrame, scenarios: list[str]) -> pd.DataFrame:
     for name in scenarios:
         n_row.append(str(int((runs["scenario"] == name).sum())))
     rows["runs (n)"] = n_row
-    for m in METRICS:
+    for m in (metric_for(runs, x) for x in METRICS):
         if m.column not in runs.columns:
             continue
         cells = []
@@ -318,7 +334,7 @@ def diff_table(runs: pd.DataFrame, scenarios: list[str], baseline: str) -> pd.Da
     rows: dict[str, list[str]] = {}
     pairs = {name: _pairs(runs, name, baseline) for name in others}
     rows["pairs (n)"] = [str(len(pairs[s])) for s in others]
-    for m in DIFF_METRICS:
+    for m in (metric_for(runs, x) for x in DIFF_METRICS):
         if m.column not in runs.columns:
             continue
         cells = []
