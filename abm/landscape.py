@@ -22,6 +22,7 @@ The DPM/RPM ratio of crop and improved-grassland input is 1.44 (Coleman & Jenkin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +38,7 @@ FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
-DPM_RPM_CROP = 1.44
+DPM_RPM_CROP = resources.DPM_RPM_CROP
 """DPM/RPM ratio of agricultural crops and improved grassland (RothC-26.3)."""
 
 _PATTERN = np.zeros((3, 12))
@@ -389,14 +390,7 @@ def equilibrate(
     if params.soil.model == "icbm":
         _equilibrate_icbm(f, params, shapes, use, normals, n_zones)
         return
-    b_ref = reference_inputs(params)[f.system]
-    pattern = SYSTEM_INPUT_PATTERN[f.system]
-    f.residues_removed = residue_removed_share(params, f.system)  # per unit B for now
-    f.productivity = 1.0 / b_ref
-    f.base_plant = pattern.copy()
-    f.base_fym = np.zeros((f.n, 12))
-    f.base_fym[:, resources.MANURE_MONTH] = f.own_manure
-    d = _year_drivers(f, params, shapes, use, n_zones)
+    b_ref, d = _unit_drivers(f, params, shapes, use, n_zones)
     temp, rain, evap = (x[f.zone] for x in normals)
     rain = rain + d.irrigation
     weather = start_weather(params, f.zone, d.irrigation)
@@ -465,11 +459,27 @@ def equilibrate(
                 weather=weather,
             )
             setattr(f, name, pools)
-    f.base_plant = scale[:, None] * pattern
-    f.productivity = scale / b_ref
-    f.residues_removed = scale * residue_removed_share(params, f.system)
+    _set_base_input(f, params, scale, b_ref)
     f.biochar = np.zeros(f.n)  # biochar is new: no farm holds any at the start
     f.soc0 = f.soc()  # the drawn stock, except where the floor on plant input lifted it
+
+
+def _unit_drivers(
+    f: Farms, params: Params, shapes: resources.PracticeShapes, use: FloatArray, n_zones: int
+) -> tuple[FloatArray, resources.Drivers]:
+    """Set the farms' base input to ``B = 1`` and return ``(B_ref, the drivers for B = 1)``."""
+    b_ref = reference_inputs(params)[f.system]
+    _set_base_input(f, params, np.ones(f.n), b_ref)
+    f.base_fym = np.zeros((f.n, 12))
+    f.base_fym[:, resources.MANURE_MONTH] = f.own_manure
+    return b_ref, _year_drivers(f, params, shapes, use, n_zones)
+
+
+def _set_base_input(f: Farms, params: Params, scale: FloatArray, b_ref: FloatArray) -> None:
+    """Base plant input ``B = scale`` (t C/ha/yr) and what follows from it, in place."""
+    f.base_plant = scale[:, None] * SYSTEM_INPUT_PATTERN[f.system]
+    f.productivity = scale / b_ref
+    f.residues_removed = scale * residue_removed_share(params, f.system)
 
 
 def _equilibrate_icbm(
@@ -483,13 +493,7 @@ def _equilibrate_icbm(
     """:func:`equilibrate` with ICBM: the same steps on ICBM's yearly map (no IOM)."""
     from abm.soil import icbm_farm
 
-    b_ref = reference_inputs(params)[f.system]
-    f.residues_removed = residue_removed_share(params, f.system)
-    f.productivity = 1.0 / b_ref
-    f.base_plant = SYSTEM_INPUT_PATTERN[f.system].copy()
-    f.base_fym = np.zeros((f.n, 12))
-    f.base_fym[:, resources.MANURE_MONTH] = f.own_manure
-    d = _year_drivers(f, params, shapes, use, n_zones)
+    b_ref, d = _unit_drivers(f, params, shapes, use, n_zones)
     weather = start_weather(params, f.zone, d.irrigation)
     temp, rain, evap = (x[f.zone] for x in normals)
     years = (
@@ -509,13 +513,11 @@ def _equilibrate_icbm(
                 t, r, e, f.clay, f.depth, d.covered, d.rate_mod, smd
             )
         smd_dec = smd_dec + w * smd
-        maps.append((w, icbm_farm.year_map(rates.mean(axis=1) / icbm_farm.reference_rate())))
+        maps.append((w, icbm_farm.year_map(rates.mean(axis=1) / icbm_reference_rate())))
     scale = icbm_farm.plant_for_stock(
         maps, f.soc0, d.plant.sum(axis=1), d.fym.sum(axis=1), MIN_INPUT_SHARE * b_ref
     )
-    f.base_plant = scale[:, None] * SYSTEM_INPUT_PATTERN[f.system]
-    f.productivity = scale / b_ref
-    f.residues_removed = scale * residue_removed_share(params, f.system)
+    _set_base_input(f, params, scale, b_ref)
     d = _year_drivers(f, params, shapes, use, n_zones)
     f.iom = np.zeros(f.n)  # ICBM has no inert pool: its old pool holds all old carbon
     f.pools = icbm_farm.equilibrium(maps, d.plant.sum(axis=1), d.fym.sum(axis=1))
@@ -525,6 +527,15 @@ def _equilibrate_icbm(
     f.smd = np.minimum(smd_dec, 0.0)
     f.biochar = np.zeros(f.n)
     f.soc0 = f.soc()
+
+
+@lru_cache(maxsize=1)
+def icbm_reference_rate() -> float:
+    """ICBM's ``R_REF``: RothC's mean monthly modifier of :data:`REFERENCE_ZONE`'s typical
+    arable farm under its normals (:func:`abm.soil.icbm_farm.reference_rate`); its ``r`` is 1."""
+    from abm.soil import icbm_farm
+
+    return icbm_farm.reference_rate(REFERENCE_ZONE, ~SYSTEM_BARE[SYSTEMS.index("arable")])
 
 
 def start_weather(params: Params, zone: IntArray, irrigation: FloatArray) -> rothc.Weather | None:

@@ -27,6 +27,7 @@ from abm.landscape import (
     build_farms,
     endowment,
     equilibrate,
+    icbm_reference_rate,
     practice_effect_rates,
     zone_list,
     zone_normals,
@@ -193,8 +194,6 @@ class SoilCarbonModel(mesa.Model):
         self.storage_start = self.storage_per_ha()
         self.stock_history = [self.stock0]
         self.soc_history = [f.soc_sampled()]
-        self.stock_prev = self.stock0
-        self.soc_prev = self.soc_start
         self.output0 = float(
             (accounting.output_per_ha(self.practice_use(), self.shapes) * f.area).sum()
         )
@@ -745,14 +744,16 @@ class SoilCarbonModel(mesa.Model):
             temp, rain + d.irrigation, evap, f.clay, f.depth, d.covered, d.rate_mod, f.smd
         )
         zero = np.zeros(f.n)
+        r_ref = icbm_reference_rate()
+        bc_in = d.biochar.sum(axis=1)
         f.pools, f.biochar, co2 = icbm_farm.step(
-            f.pools, f.biochar, rates, d.plant.sum(axis=1), d.fym.sum(axis=1), d.biochar.sum(axis=1)
+            f.pools, f.biochar, rates, d.plant.sum(axis=1), d.fym.sum(axis=1), bc_in, r_ref
         )
         f.tracer, _, _ = icbm_farm.step(
-            f.tracer, zero, rates, zero, d.fym_in.sum(axis=1), d.biochar.sum(axis=1)
+            f.tracer, zero, rates, zero, d.fym_in.sum(axis=1), bc_in, r_ref
         )
         f.tracer_out, _, _ = icbm_farm.step(
-            f.tracer_out, zero, rates, zero, d.fym_out.sum(axis=1), zero
+            f.tracer_out, zero, rates, zero, d.fym_out.sum(axis=1), zero, r_ref
         )
         return soc_before, f.soc(), co2
 
@@ -771,6 +772,7 @@ class SoilCarbonModel(mesa.Model):
         # the 4 permille indicators read a multi-year change: annualised over the last
         # WINDOW_YR years (fewer at the start), per farm and for the landscape
         self.soc_history.append(f.soc_sampled())
+        stock_prev = self.stock_history[-1]
         self.stock_history.append(stock)
         w = min(WINDOW_YR, len(self.stock_history) - 1)
         farm_permille = 1000.0 * (
@@ -797,7 +799,7 @@ class SoilCarbonModel(mesa.Model):
             {
                 "soc_stock_t": stock,
                 "soc_mean_t_ha": stock / total_area,
-                "soc_change_permille": 1000.0 * (stock - self.stock_prev) / self.stock_prev,
+                "soc_change_permille": 1000.0 * (stock - stock_prev) / stock_prev,
                 "soc_change_permille_since_start": 1000.0
                 * ((stock / self.stock0) ** (1.0 / years_run) - 1.0),
                 "soc_change_permille_5yr": window_permille,
@@ -853,8 +855,6 @@ class SoilCarbonModel(mesa.Model):
             after = float((now[mine] * area[mine]).sum())
             rate = 1000.0 * ((after / before) ** (1.0 / w) - 1.0) if before else 0.0
             g.permille_history.append(rate)
-        self.stock_prev = stock
-        self.soc_prev = soc
 
     def _money_columns(self) -> dict[str, float]:
         """This year's money, additionality, carbon-contract and compliance outputs."""

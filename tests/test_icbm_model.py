@@ -7,6 +7,7 @@ import pytest
 from model_helpers import freeze, use
 
 from abm.errors import UserInputError
+from abm.landscape import icbm_reference_rate
 from abm.model import SoilCarbonModel
 from abm.practices import C_TO_CO2, PRACTICE_IDS
 from abm.run import run_model
@@ -21,18 +22,21 @@ def test_yearly_step_is_the_papers_difference_equation() -> None:
     rng = np.random.default_rng(1)
     n = 5
     rates = rng.uniform(0.3, 1.5, (n, 12))
-    r = rates.mean(axis=1) / icbm_farm.reference_rate()
+    r_ref = icbm_reference_rate()
+    r = rates.mean(axis=1) / r_ref
     y0, o0 = rng.uniform(0, 2, n), rng.uniform(20, 60, n)
     pools = np.zeros((n, 4))
     pools[:, 0], pools[:, 2] = y0, o0
     i = rng.uniform(1, 4, n)
-    new, _, co2 = icbm_farm.step(pools, np.zeros(n), rates, i, np.zeros(n), np.zeros(n))
+    new, _, co2 = icbm_farm.step(pools, np.zeros(n), rates, i, np.zeros(n), np.zeros(n), r_ref)
     ref = icbm.run(np.stack([y0, o0], axis=1), i, r, icbm_farm.H_PLANT, 1)
     np.testing.assert_allclose(new[:, 0], ref.pools[:, 0], rtol=1e-12)
     np.testing.assert_allclose(new[:, 2], ref.pools[:, 1], rtol=1e-12)
     np.testing.assert_allclose(co2, ref.co2, rtol=1e-10)
     # manure alone: the same with h = 0.31
-    new_m, _, _ = icbm_farm.step(np.zeros((n, 4)), np.zeros(n), rates, np.zeros(n), i, np.zeros(n))
+    new_m, _, _ = icbm_farm.step(
+        np.zeros((n, 4)), np.zeros(n), rates, np.zeros(n), i, np.zeros(n), r_ref
+    )
     ref_m = icbm.run(np.zeros((n, 2)), i, r, icbm_farm.H_MANURE, 1)
     np.testing.assert_allclose(new_m[:, [1, 2]], ref_m.pools, rtol=1e-12)
 

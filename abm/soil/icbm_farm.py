@@ -25,7 +25,6 @@ of soil carbon balances. Ecol. Appl. 7:1226–1236.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,12 +67,13 @@ def monthly_rates(
     return out, np.asarray(s, dtype=float)
 
 
-@lru_cache(maxsize=1)
-def reference_rate() -> float:
-    """``R_REF``: mean monthly RothC modifier of the reference zone's typical arable farm."""
-    from abm.landscape import REFERENCE_ZONE, SYSTEM_BARE
+def reference_rate(zone: str, covered12: NDArray[np.bool_]) -> float:
+    """``R_REF``: mean monthly RothC modifier of a zone's typical farm under the normals.
 
-    z = climate.ZONES[REFERENCE_ZONE]
+    ``covered12``: its (12,) months with plant cover. The model uses the reference zone's
+    typical arable farm (:func:`abm.landscape.icbm_reference_rate`), so that farm has ``r = 1``.
+    """
+    z = climate.ZONES[zone]
     one = np.ones((1, 12))
     smd = np.zeros(1)
     for _ in range(3):  # cycle the deficit to its periodic state
@@ -83,7 +83,7 @@ def reference_rate() -> float:
             z.evap12[None],
             np.array([z.clay_mean]),
             np.array([z.depth_cm]),
-            ~SYSTEM_BARE[0][None],
+            np.asarray(covered12, dtype=bool)[None],
             one,
             smd,
         )
@@ -123,12 +123,14 @@ def step(
     plant: FloatArray,
     manure: FloatArray,
     biochar_in: FloatArray,
+    r_ref: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """One year for N farms: ``pools`` (N, 4) ``(Yp, Ym, O, 0)``, inputs t C/ha/yr.
 
-    Returns the new pools, the new biochar pool and the CO2-C respired (t C/ha).
+    ``r_ref`` is :func:`reference_rate` of the reference farm (its ``r`` is 1). Returns the new
+    pools, the new biochar pool and the CO2-C respired (t C/ha).
     """
-    r = rates.mean(axis=1) / reference_rate()
+    r = rates.mean(axis=1) / r_ref
     ym = year_map(r)
     ip = plant + BIOCHAR_LABILE_FRACTION * biochar_in
     s = pools[:, :3]

@@ -238,18 +238,29 @@ class Weather:
     weights: FloatArray
 
 
+def _weather_years(y: _Year, w: Weather) -> list[tuple[float, _Year]]:
+    """``y`` under each weather year of ``w``, with the year's probability."""
+
+    def per_farm(x: FloatArray) -> FloatArray:
+        return np.ascontiguousarray(np.broadcast_to(x, (y.n, 12)), dtype=float)
+
+    return [
+        (
+            float(wk),
+            replace(
+                y, temp=per_farm(w.temp[k]), rain=per_farm(w.rain[k]), evap=per_farm(w.evap[k])
+            ),
+        )
+        for k, wk in enumerate(np.asarray(w.weights, dtype=float))
+    ]
+
+
 def _mean_affine(aff: _Affine, y: _Year, w: Weather) -> _Affine:
     """``aff`` with its annual map replaced by the weighted mean over the weather years."""
     a_mat = np.zeros_like(aff.a_mat)
     u_p = np.zeros_like(aff.u_p)
     u_f = np.zeros_like(aff.u_f)
-    for k, wk in enumerate(np.asarray(w.weights, dtype=float)):
-        yk = replace(
-            y,
-            temp=np.ascontiguousarray(np.broadcast_to(w.temp[k], (y.n, 12)), dtype=float),
-            rain=np.ascontiguousarray(np.broadcast_to(w.rain[k], (y.n, 12)), dtype=float),
-            evap=np.ascontiguousarray(np.broadcast_to(w.evap[k], (y.n, 12)), dtype=float),
-        )
+    for wk, yk in _weather_years(y, w):
         ak = _prepare(yk)
         a_mat += wk * ak.a_mat
         u_p += wk * ak.u_p
@@ -309,15 +320,7 @@ def equilibrium_parts(
     smd, b, _ = _periodic_smd(y)
     samples: list[tuple[float, _Year, FloatArray]] = [(1.0, y, b)]
     if weather is not None:
-        samples = []
-        for k, wk in enumerate(np.asarray(weather.weights, dtype=float)):
-            yk = replace(
-                y,
-                temp=np.ascontiguousarray(np.broadcast_to(weather.temp[k], (y.n, 12)), dtype=float),
-                rain=np.ascontiguousarray(np.broadcast_to(weather.rain[k], (y.n, 12)), dtype=float),
-                evap=np.ascontiguousarray(np.broadcast_to(weather.evap[k], (y.n, 12)), dtype=float),
-            )
-            samples.append((float(wk), yk, _periodic_smd(yk)[1]))
+        samples = [(wk, yk, _periodic_smd(yk)[1]) for wk, yk in _weather_years(y, weather)]
     a_mat = np.zeros((y.n, 4, 4))
     us = [np.zeros((y.n, 4)) for _ in range(1 + len(ufs))]
     for wk, yk, bk in samples:
