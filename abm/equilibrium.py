@@ -161,6 +161,10 @@ def progress(
     return done / gap
 
 
+DRIVER_FIELDS = ("plant", "fym", "dpm_rpm", "covered", "rate_mod", "irrigation")
+"""The fields of :class:`SoilDrivers`, in order: the last three set the rate modifiers."""
+
+
 @dataclass(frozen=True)
 class SoilDrivers:
     """One year's per-farm RothC drivers, ``(N, 12)`` each (the fields of
@@ -173,14 +177,11 @@ class SoilDrivers:
     rate_mod: FloatArray
     irrigation: FloatArray
 
-    def key(self) -> FloatArray:
-        """``(N, 72)`` the drivers side by side: a farm's equilibrium depends on its row only."""
-        return np.concatenate(
-            [self.plant, self.fym, self.covered, self.dpm_rpm, self.rate_mod, self.irrigation],
-            axis=1,
-        )
+    def copy(self) -> SoilDrivers:
+        """A copy that later changes to the model's arrays cannot reach."""
+        return SoilDrivers(**{f: np.array(getattr(self, f)) for f in DRIVER_FIELDS})
 
-    def rows(self, idx: NDArray[np.intp]) -> SoilDrivers:
+    def rows(self, idx: NDArray[np.intp] | slice) -> SoilDrivers:
         """The drivers of the farms ``idx``."""
         return SoilDrivers(
             plant=self.plant[idx],
@@ -207,7 +208,7 @@ class YearClimate:
     normals: FloatArray
     zone: NDArray[np.intp]
 
-    def rows(self, idx: NDArray[np.intp]) -> YearClimate:
+    def rows(self, idx: NDArray[np.intp] | slice) -> YearClimate:
         """The climate of the farms ``idx``."""
         return YearClimate(self.months, self.weights, self.normals, self.zone[idx])
 
@@ -246,23 +247,28 @@ def equilibrium_soc(
     clim: YearClimate,
     d: SoilDrivers,
     saturation: Saturation | None = None,
+    moisture: FloatArray | None = None,
 ) -> FloatArray:
     """SOC (t C/ha) at the RothC fixed point of the drivers ``d`` under ``clim``, IOM included.
 
     Without a cap: the fixed point of the weather years' mean annual map when
     ``clim.weather`` is given (of the normals' map otherwise), by :func:`_linear_fixed_point`,
-    the same maths as :func:`abm.soil.rothc.equilibrium` in a form several times faster. With
-    a cap: :func:`abm.soil.rothc.equilibrium` itself (Newton on the non-linear map, normals,
-    as in the spin-up).
+    the same maths as :func:`abm.soil.rothc.equilibrium` in a form several times faster;
+    ``moisture`` is :func:`_moisture` of these farms when already known. With a cap:
+    :func:`abm.soil.rothc.equilibrium` itself (Newton on the non-linear map, normals, as in
+    the spin-up).
     """
     if iom.size == 0:
         return np.zeros(0)
     if saturation is None:
+        g = moisture_modifiers(clay, depth, clim, d) if moisture is None else moisture
+        temp_a = rothc.rate_temperature(clim.months[0])  # (12, K, Z)
         out: FloatArray = np.empty(iom.size)
         for lo in range(0, iom.size, CHUNK):  # blocks that stay in the CPU cache
-            idx = np.arange(lo, min(lo + CHUNK, iom.size))
-            pools = _linear_fixed_point(clay[idx], depth[idx], clim.rows(idx), d.rows(idx))
-            out[idx] = pools.sum(axis=1) + iom[idx]
+            s = slice(lo, min(lo + CHUNK, iom.size))
+            rate = temp_a[:, :, clim.zone[s]] * g[:, :, s]
+            pools = _linear_fixed_point(clay[s], clim.weights, rate, d.rows(s))
+            out[s] = pools.sum(axis=1) + iom[s]
         return out
     pools, _ = rothc.equilibrium(
         iom,
@@ -282,17 +288,27 @@ def equilibrium_soc(
     return out
 
 
-def _month_rates(
+def moisture_modifiers(
     clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
 ) -> FloatArray:
-    """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
+    """``(12, K, N)`` :func:`_moisture` of every farm, by blocks of :data:`CHUNK` farms."""
+    out: FloatArray = np.empty((12, clim.months.shape[2], clay.size))
+    for lo in range(0, clay.size, CHUNK):
+        s = slice(lo, min(lo + CHUNK, clay.size))
+        out[:, :, s] = _moisture(clay[s], depth[s], clim.rows(s), d.rows(s))
+    return out
 
-    The deficit is cycled from 0 in January until its December value repeats exactly, as in
-    :func:`abm.soil.rothc.equilibrium` (same equations, month-major arrays; the temperature
-    modifier is computed per zone and gathered).
+
+def _moisture(clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers) -> FloatArray:
+    """``(12, K, N)`` the RothC rate modifiers other than temperature, ``b·c·rate_mod``.
+
+    ``b`` follows the periodic moisture deficit, cycled from 0 in January until its December
+    value repeats exactly, as in :func:`abm.soil.rothc.equilibrium` (same equations,
+    month-major arrays). Rain and evaporation do not move with the warming offset
+    (:func:`year_climate`), so a farm's modifiers stay valid as long as its cover, irrigation
+    and rate modifier do (:class:`EquilibriumCache`).
     """
     zone = clim.zone
-    temp_a = rothc.rate_temperature(clim.months[0])[:, :, zone]  # (12, K, N)
     irr = np.ascontiguousarray(d.irrigation.T)[:, None]  # (12, 1, N)
     water = (clim.months[1][:, :, zone] + irr) - 0.75 * clim.months[2][:, :, zone]
     cov = np.ascontiguousarray(d.covered.T)  # (12, N)
@@ -310,82 +326,77 @@ def _month_rates(
             break
         start = cur
     b = np.where(smd > smd_1bar, 1.0, 0.2 + (smd_max - smd) * ((1.0 - 0.2) / (smd_max - smd_1bar)))
-    other = rothc.rate_cover(cov) * np.ascontiguousarray(d.rate_mod.T)  # (12, N)
-    out: FloatArray = temp_a * b * other[:, None]
+    b *= (rothc.rate_cover(cov) * np.ascontiguousarray(d.rate_mod.T))[:, None]
+    out: FloatArray = b
     return out
 
 
 def _linear_fixed_point(
-    clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
+    clay: FloatArray, weights: FloatArray, rate: FloatArray, d: SoilDrivers
 ) -> FloatArray:
     """``(N, 4)`` DPM, RPM, BIO, HUM at the fixed point of the (weather-mean) annual map.
 
-    RothC's month is ``P ← diag(e)·P + f·Σ(1 − e)·P + u`` with ``f = (0, 0, fb, fh)``, so the
-    annual map is block-triangular: DPM and RPM decay on their own (diagonal), BIO and HUM
-    receive from all four. Its 10 non-zero entries and the input term are composed month by
-    month on ``(K, N)`` arrays (all weather years at once), averaged over the weather years,
-    and the fixed point is solved in closed form (two scalar equations, then 2×2 by Cramer's
-    rule). The periodic moisture deficit and the rate modifiers follow RothC's equations
-    (:func:`_month_rates`), so the result equals :func:`abm.soil.rothc.equilibrium` to rounding
-    (tested to 1e-11 relative).
+    ``rate``: ``(12, K, N)`` the full rate modifiers ``a·b·c·rate_mod`` of the ``K`` weather
+    years (probabilities ``weights``). RothC's month is ``P ← diag(e)·P + f·Σ(1 − e)·P + u``
+    with ``f = (0, 0, fb, fh)``, so the annual map is block-triangular: DPM and RPM decay on
+    their own, and their fixed points are scalar (``x = ū/(1 − ā)``, the bars the weather
+    years' means). BIO and HUM then see DPM and RPM only through what those pass on, so the
+    year is run once from ``(x_DPM, x_RPM, 0, 0)`` with the inputs (the affine part of the
+    BIO/HUM map at that point) next to the two unit columns of the BIO/HUM block; the 2×2
+    fixed point follows by Cramer's rule. Same maths as :func:`abm.soil.rothc.equilibrium`,
+    equal to rounding (tested to 1e-11 relative).
     """
-    weights = clim.weights
-    rate = _month_rates(clay, depth, clim, d)  # (12, K, N)
     k, n = rate.shape[1:]
     x = rothc.co2_ratio(clay)
     fb = rothc.BIO_SHARE / (x + 1.0)
     fh = rothc.HUM_SHARE / (x + 1.0)
-    ratio = d.dpm_rpm.T
-    plant, fym = d.plant.T, d.fym.T
+    ratio, plant, fym = d.dpm_rpm.T, d.plant.T, d.fym.T
     split = rothc.FYM_SPLIT
-    in_dpm = plant * ratio / (ratio + 1.0) + split[0] * fym
-    in_rpm = plant / (ratio + 1.0) + split[1] * fym
-    in_hum = split[2] * fym
-    kdt = rothc._K * rothc.DT
-    decay = np.exp(-kdt[:, None, None, None] * rate[None])  # (4, 12, K, N)
-    # entries of the composed map, by row: DPM (A00, u0), RPM (A11, u1), and BIO, HUM
-    # (columns DPM, RPM, BIO, HUM, then the input term u)
-    v0 = np.stack([np.ones((k, n)), np.zeros((k, n))])
-    v1 = v0.copy()
-    v2 = np.zeros((5, k, n))
-    v3 = np.zeros((5, k, n))
-    v2[2] = 1.0
-    v3[3] = 1.0
-    dec = np.empty_like(v2)
-    tmp = np.empty_like(v2)
+    inp = np.stack(  # (2, 12, 1, N): DPM, RPM inputs
+        [plant * ratio / (ratio + 1.0) + split[0] * fym, plant / (ratio + 1.0) + split[1] * fym]
+    )[:, :, None]
+    in_hum = split[2] * fym  # (12, N)
+    e = np.exp(-(rothc._K * rothc.DT)[:, None, None, None] * rate[None])  # (4, 12, K, N)
+    lost = 1.0 - e
+    # DPM, RPM: x ← a·x + u over the year, per weather year
+    a01 = np.ones((2, k, n))
+    u01 = np.zeros((2, k, n))
     for j in range(12):
-        e0, e1, e2, e3 = decay[:, j]
-        # what decays this month, per column: Σ_i (1 − e_i)·v_i
-        np.multiply(1.0 - e2, v2, out=dec)
-        np.multiply(1.0 - e3, v3, out=tmp)
+        a01 *= e[:2, j]
+        u01 *= e[:2, j]
+        u01 += inp[:, j]
+    x01 = np.tensordot(weights, u01, axes=(0, 1)) / (1.0 - np.tensordot(weights, a01, axes=(0, 1)))
+    # BIO (xb) and HUM (xh) of three columns: unit BIO, unit HUM, and the year from x01
+    state = np.repeat(x01[:, None], k, axis=1)  # (2, K, N) DPM, RPM
+    xb = np.zeros((3, k, n))
+    xh = np.zeros((3, k, n))
+    xb[0] = 1.0
+    xh[1] = 1.0
+    dec = np.empty_like(xb)
+    tmp = np.empty_like(xb)
+    ext = np.empty_like(state)
+    for j in range(12):
+        np.multiply(lost[:2, j], state, out=ext)
+        np.multiply(lost[2, j], xb, out=dec)
+        np.multiply(lost[3, j], xh, out=tmp)
         dec += tmp
-        d0, d1 = 1.0 - e0, 1.0 - e1
-        dec[0] += d0 * v0[0]
-        dec[1] += d1 * v1[0]
-        dec[4] += d0 * v0[1] + d1 * v1[1]
-        v0 *= e0
-        v1 *= e1
-        v2 *= e2
+        dec[2] += ext[0]
+        dec[2] += ext[1]
+        state *= e[:2, j]
+        state += inp[:, j]
+        xb *= e[2, j]
         np.multiply(fb, dec, out=tmp)
-        v2 += tmp
-        v3 *= e3
+        xb += tmp
+        xh *= e[3, j]
         np.multiply(fh, dec, out=tmp)
-        v3 += tmp
-        v0[1] += in_dpm[j]
-        v1[1] += in_rpm[j]
-        v3[4] += in_hum[j]
-    a0, u0 = np.tensordot(weights, v0, axes=(0, 1))
-    a1, u1 = np.tensordot(weights, v1, axes=(0, 1))
-    c20, c21, b22, b23, u2 = np.tensordot(weights, v2, axes=(0, 1))
-    c30, c31, b32, b33, u3 = np.tensordot(weights, v3, axes=(0, 1))
-    p0 = u0 / (1.0 - a0)
-    p1 = u1 / (1.0 - a1)
-    r2 = u2 + c20 * p0 + c21 * p1
-    r3 = u3 + c30 * p0 + c31 * p1
+        xh += tmp
+        xh[2] += in_hum[j]
+    b22, b23, r2 = np.tensordot(weights, xb, axes=(0, 1))
+    b32, b33, r3 = np.tensordot(weights, xh, axes=(0, 1))
     m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
     det = m11 * m22 - m12 * m21
     out: FloatArray = np.stack(
-        [p0, p1, (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
+        [x01[0], x01[1], (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
     )
     return out
 
@@ -395,14 +406,23 @@ class EquilibriumCache:
     """Solve only for the farms whose drivers (or the year's climate) changed since last time.
 
     A farm's fixed point depends on its own row alone, so re-solving a subset gives the same
-    numbers as solving all farms.
+    numbers as solving all farms. The moisture, cover and management rate modifiers
+    (:func:`moisture_modifiers`) are kept too: the warming offset moves temperature alone, so
+    they are recomputed only for the farms whose cover, irrigation or rate modifier changed
+    (or all of them when the weather years' rain or evaporation change).
     """
 
-    key: FloatArray | None = None
+    drivers: SoilDrivers | None = None
     climate_key: float = math.nan
     soc_eq: FloatArray | None = None
+    moisture: FloatArray | None = None
+    """``(12, K, N)`` :func:`moisture_modifiers` of ``drivers`` under ``water``."""
+    water: FloatArray | None = None
+    """``(2, 12, K, Z)`` the rain and evaporation ``moisture`` was computed with."""
     solved_rows: int = 0
     """Farm solves done so far (for the benchmark and the tests)."""
+    moisture_rows: int = 0
+    """Farms whose moisture modifiers were computed so far (for the benchmark and the tests)."""
 
     def solve(
         self,
@@ -415,24 +435,60 @@ class EquilibriumCache:
         saturation: Saturation | None,
     ) -> FloatArray:
         """The equilibrium SOC of every farm, re-solving the changed rows only."""
-        key = d.key()
-        if self.soc_eq is None or self.key is None or climate_key != self.climate_key:
+        d = d.copy()
+        old = self.drivers
+        changed = _changed(old, d)
+        if self.soc_eq is None or changed is None or climate_key != self.climate_key:
             idx = np.arange(iom.size)
             soc_eq = np.empty(iom.size)
         else:
-            idx = np.flatnonzero((key != self.key).any(axis=1))
+            idx = np.flatnonzero(changed.any(axis=0))
             soc_eq = self.soc_eq.copy()
-        if idx.size:
-            sat = None
-            if saturation is not None:
-                cap = np.broadcast_to(saturation.capacity, iom.shape)[idx]
-                sat = Saturation(saturation.kind, capacity=cap)
+        if idx.size and saturation is not None:
+            cap = np.broadcast_to(saturation.capacity, iom.shape)[idx]
+            sat = Saturation(saturation.kind, capacity=cap)
             soc_eq[idx] = equilibrium_soc(
                 iom[idx], clay[idx], depth[idx], clim.rows(idx), d.rows(idx), sat
             )
-        self.key, self.climate_key, self.soc_eq = key, climate_key, soc_eq
+        elif idx.size:
+            g = self._moisture(clay, depth, clim, d, changed)
+            soc_eq[idx] = equilibrium_soc(
+                iom[idx], clay[idx], depth[idx], clim.rows(idx), d.rows(idx), moisture=g[..., idx]
+            )
+        self.drivers, self.climate_key, self.soc_eq = d, climate_key, soc_eq
         self.solved_rows += int(idx.size)
         return soc_eq
+
+    def _moisture(
+        self,
+        clay: FloatArray,
+        depth: FloatArray,
+        clim: YearClimate,
+        d: SoilDrivers,
+        changed: NDArray[np.bool_] | None,
+    ) -> FloatArray:
+        """Every farm's moisture modifiers, recomputed where cover, irrigation, rate modifier
+        or the weather years' water changed."""
+        water = clim.months[1:]
+        g = self.moisture
+        same_water = self.water is not None and np.array_equal(water, self.water)
+        if g is None or changed is None or not same_water:
+            idx = np.arange(clay.size)
+            g = np.empty((12, clim.months.shape[2], clay.size))
+        else:
+            idx = np.flatnonzero(changed[3:].any(axis=0))  # covered, rate_mod, irrigation
+        if idx.size:
+            g[..., idx] = moisture_modifiers(clay[idx], depth[idx], clim.rows(idx), d.rows(idx))
+        self.moisture, self.water = g, water.copy()
+        self.moisture_rows += int(idx.size)
+        return g
+
+
+def _changed(old: SoilDrivers | None, new: SoilDrivers) -> NDArray[np.bool_] | None:
+    """``(6, N)`` per field of :class:`SoilDrivers` (in order), the farms whose row changed."""
+    if old is None or old.plant.shape != new.plant.shape:
+        return None
+    return np.stack([(getattr(old, f) != getattr(new, f)).any(axis=1) for f in DRIVER_FIELDS])
 
 
 # --- the model's door ------------------------------------------------------------------------
