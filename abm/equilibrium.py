@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from abm.soil import climate, rothc
+from abm.soil import climate, rothc, spinup
 from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -270,7 +270,45 @@ def equilibrium_soc(
             pools = _linear_fixed_point(clay[s], clim.weights, rate, d.rows(s))
             out[s] = pools.sum(axis=1) + iom[s]
         return out
-    pools, _ = rothc.equilibrium(
+    pools = capped_pools(iom, clay, depth, clim, d, saturation)
+    out = pools.sum(axis=1) + iom
+    return out
+
+
+def capped_pools(
+    iom: FloatArray,
+    clay: FloatArray,
+    depth: FloatArray,
+    clim: YearClimate,
+    d: SoilDrivers,
+    saturation: Saturation,
+    start: FloatArray | None = None,
+) -> FloatArray:
+    """``(N, 4)`` DPM, RPM, BIO, HUM at the capped fixed point (the normals, as the spin-up).
+
+    Newton's method of :func:`abm.soil.rothc.equilibrium`, to the same annual residual
+    (< 1e-12 t C/ha). Without ``start`` it is that function itself (started below the
+    capacity); with ``start`` — last year's fixed point of the same farms, usually close —
+    Newton starts there, which skips the linear composition that only gives the cold start
+    and most of the iterations; should it fail, the cold start is used.
+    """
+    if start is None:
+        pools, _ = rothc.equilibrium(
+            iom,
+            clay,
+            depth,
+            clim.temp,
+            clim.rain + d.irrigation,
+            clim.evap,
+            d.plant,
+            d.fym,
+            d.covered,
+            d.dpm_rpm,
+            rate_mod=d.rate_mod,
+            saturation=saturation,
+        )
+        return pools
+    y = spinup._year(
         iom,
         clay,
         depth,
@@ -281,10 +319,15 @@ def equilibrium_soc(
         d.fym,
         d.covered,
         d.dpm_rpm,
-        rate_mod=d.rate_mod,
-        saturation=saturation,
+        d.rate_mod,
     )
-    out = pools.sum(axis=1) + iom
+    rate = spinup._rates(y, spinup._periodic_smd(y)[1])
+    up, uf = spinup._input_vectors(y)
+    cap = np.array(np.broadcast_to(saturation.capacity, iom.shape), dtype=float)
+    try:
+        out: FloatArray = spinup._sat_equilibrium(y, rate, cap, up + uf, start)
+    except RuntimeError:  # pragma: no cover - a safeguard; the cold start is the spin-up's
+        return capped_pools(iom, clay, depth, clim, d, saturation)
     return out
 
 
@@ -417,6 +460,8 @@ class EquilibriumCache:
     soc_eq: FloatArray | None = None
     moisture: FloatArray | None = None
     """``(12, K, N)`` :func:`moisture_modifiers` of ``drivers`` under ``water``."""
+    pools: FloatArray | None = None
+    """``(N, 4)`` the capped fixed points (Newton's start next year; NaN where unknown)."""
     water: FloatArray | None = None
     """``(2, 12, K, Z)`` the rain and evaporation ``moisture`` was computed with."""
     solved_rows: int = 0
@@ -445,11 +490,7 @@ class EquilibriumCache:
             idx = np.flatnonzero(changed.any(axis=0))
             soc_eq = self.soc_eq.copy()
         if idx.size and saturation is not None:
-            cap = np.broadcast_to(saturation.capacity, iom.shape)[idx]
-            sat = Saturation(saturation.kind, capacity=cap)
-            soc_eq[idx] = equilibrium_soc(
-                iom[idx], clay[idx], depth[idx], clim.rows(idx), d.rows(idx), sat
-            )
+            soc_eq[idx] = self._capped(iom, clay, depth, clim, d, saturation, idx)
         elif idx.size:
             g = self._moisture(clay, depth, clim, d, changed)
             soc_eq[idx] = equilibrium_soc(
@@ -458,6 +499,36 @@ class EquilibriumCache:
         self.drivers, self.climate_key, self.soc_eq = d, climate_key, soc_eq
         self.solved_rows += int(idx.size)
         return soc_eq
+
+    def _capped(
+        self,
+        iom: FloatArray,
+        clay: FloatArray,
+        depth: FloatArray,
+        clim: YearClimate,
+        d: SoilDrivers,
+        saturation: Saturation,
+        idx: NDArray[np.intp],
+    ) -> FloatArray:
+        """SOC at the capped fixed point of the farms ``idx``, Newton started from last year's
+        pools where known."""
+        cap = np.broadcast_to(saturation.capacity, iom.shape)[idx]
+        pools = self.pools
+        if pools is None or pools.shape[0] != iom.size:
+            pools = np.full((iom.size, 4), np.nan)
+        warm = ~np.isnan(pools[idx, 0])
+        new = np.empty((idx.size, 4))
+        for sel, start in ((warm, pools[idx[warm]]), (~warm, None)):
+            if sel.any():
+                rows = idx[sel]
+                sat = Saturation(saturation.kind, capacity=cap[sel])
+                new[sel] = capped_pools(
+                    iom[rows], clay[rows], depth[rows], clim.rows(rows), d.rows(rows), sat, start
+                )
+        pools[idx] = new
+        self.pools = pools
+        out: FloatArray = new.sum(axis=1) + iom[idx]
+        return out
 
     def _moisture(
         self,

@@ -6,7 +6,9 @@
   (:mod:`abm.equilibrium`) ÷ median *without* them (``abm.equilibrium.ENABLED = False``), with
   ``equilibrium_year_s_on`` / ``_off`` and their spread (``_iqr``). Two models with the same
   seed are stepped alternately, one with and one without, 7 timed years each after one untimed
-  year, so both see the same load; each keeps its own cache. Goal ≤ 1.10.
+  year, so both see the same load; each keeps its own cache. Times are the process's CPU
+  time (``time.process_time``): on a shared machine the wall time also counts the waits for
+  the other jobs. Goal ≤ 1.10.
   Under the default warming every farm's climate normals move each year, so every farm is
   solved every year (the cache cannot help);
 * ``equilibrium_year_ratio_no_warming`` — the same with ``climate.warming_c_per_yr = 0``: only
@@ -43,10 +45,10 @@ def compare(params: dict, years: int, seed: int = 1) -> dict[str, float]:
         for k in range(years + 1):
             for flag, m in models.items():
                 equilibrium.ENABLED = flag
-                t0 = time.perf_counter()
+                t0 = time.process_time()
                 m.step()
                 if k > 0:
-                    times[flag].append(time.perf_counter() - t0)
+                    times[flag].append(time.process_time() - t0)
         tracker = getattr(models[True], "_equilibrium_tracker", None)
         solved = 0 if tracker is None else tracker.cache.solved_rows
     finally:

@@ -199,21 +199,45 @@ def test_linear_solver_equals_rothc_equilibrium_with_weather_years() -> None:
     np.testing.assert_allclose(fast, pools.sum(axis=1) + iom, rtol=1e-11)
 
 
-def test_cache_solves_only_changed_farms_and_changes_nothing() -> None:
-    params = {**STILL, "n_farms": 120, "policy.start_year": 2021, "potential.enabled": False}
-    cached = SoilCarbonModel({**params, "end_year": 2030}, seed=3)
-    fresh = SoilCarbonModel({**params, "end_year": 2030}, seed=3)
+@pytest.mark.parametrize(
+    ("kind", "warming"), [("none", 0.0), ("none", 0.05), ("hassink", 0.0), ("hassink", 0.05)]
+)
+def test_cache_solves_only_changed_farms_and_changes_nothing(kind: str, warming: float) -> None:
+    """Re-solving the changed farms only, the cached moisture modifiers (warming) and Newton
+    started from last year's fixed point (a cap) give the numbers of a solve from scratch."""
+    params = {
+        **STILL,
+        "n_farms": 120,
+        "policy.start_year": 2021,
+        "potential.enabled": False,
+        "soil.saturation": kind,
+        "climate.warming_c_per_yr": warming,
+        "end_year": 2030,
+    }
+    cached = SoilCarbonModel(params, seed=3)
+    fresh = SoilCarbonModel(params, seed=3)
     for _ in range(8):
         cached.step()
         t = getattr(fresh, "_equilibrium_tracker", None)
         if t is not None:
-            t.cache = eq.EquilibriumCache()  # forget last year: solve every farm
+            t.cache = eq.EquilibriumCache()  # forget last year: solve every farm from scratch
         fresh.step()
-        np.testing.assert_array_equal(
-            cached._equilibrium_tracker.cache.soc_eq, fresh._equilibrium_tracker.cache.soc_eq
-        )
-    assert cached._equilibrium_tracker.cache.solved_rows < 8 * 120
+        got = cached._equilibrium_tracker.cache.soc_eq
+        want = fresh._equilibrium_tracker.cache.soc_eq
+        if kind == "none":
+            np.testing.assert_array_equal(got, want)
+        else:  # Newton stops at an annual residual < 1e-12 t C/ha, from either start
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=0)
+    cache = cached._equilibrium_tracker.cache
     assert fresh._equilibrium_tracker.cache.solved_rows == 120
+    if warming == 0:
+        assert cache.solved_rows < 8 * 120
+    else:
+        assert cache.solved_rows == 8 * 120  # the climate moved: every farm again
+    if kind == "none":  # moisture modifiers only where cover, irrigation or rate changed
+        assert 120 < cache.moisture_rows < cache.solved_rows
+    else:
+        assert np.isfinite(cache.pools).all()  # next year's Newton starts
 
 
 def test_zone_table_adds_up_to_the_landscape_and_reaches_the_results_folder(tmp_path) -> None:
