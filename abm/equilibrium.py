@@ -55,6 +55,7 @@ Stewart, C. E., et al. (2007). Biogeochemistry 86:19–31. doi:10.1007/s10533-00
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -584,15 +585,28 @@ def year_climate(
     if temp_noise_sd == 0 and rain_cv == 0:
         months = np.moveaxis(normals, -1, 1)[:, :, None, :]  # (3, 12, 1, Z)
         return YearClimate(np.ascontiguousarray(months), np.ones(1), normals, zone)
+    base, weights = _quadrature(tuple(zone_names), temp_noise_sd, rain_cv)
+    months = base.copy()
+    months[0] += offset_c  # as weather_quadrature(offset_c=...): the offset moves temperature
+    return YearClimate(months, weights, normals, zone)
+
+
+@functools.lru_cache(maxsize=8)
+def _quadrature(
+    zone_names: tuple[str, ...], temp_noise_sd: float, rain_cv: float
+) -> tuple[FloatArray, FloatArray]:
+    """``(3, 12, K, Z)`` the weather years of the zones at offset 0, and their weights (kept
+    from year to year: the offset only adds to the temperature)."""
     per_zone = [
-        climate.weather_quadrature(
-            z, offset_c=offset_c, temp_noise_sd=temp_noise_sd, rain_cv=rain_cv
-        )
+        climate.weather_quadrature(z, temp_noise_sd=temp_noise_sd, rain_cv=rain_cv)
         for z in zone_names
     ]
     stacked = np.stack([np.stack(q[:3]) for q in per_zone], axis=-1)  # (3, K, 12, Z)
     months = np.ascontiguousarray(stacked.transpose(0, 2, 1, 3))  # (3, 12, K, Z)
-    return YearClimate(months, np.asarray(per_zone[0][3], dtype=float), normals, zone)
+    weights = np.asarray(per_zone[0][3], dtype=float)
+    months.setflags(write=False)
+    weights.setflags(write=False)
+    return months, weights
 
 
 @dataclass

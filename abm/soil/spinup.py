@@ -10,7 +10,7 @@ that gives a measured stock; :func:`official_spinup_months` counts the months th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -417,39 +417,52 @@ def _sat_equilibrium(
     start: FloatArray,
     tol: float = 1e-12,
 ) -> FloatArray:
-    """Newton's method with backtracking on ``F(P) − P = 0`` (saturated annual map)."""
+    """Newton's method with backtracking on ``F(P) − P = 0`` (saturated annual map).
+
+    Each farm's iterates depend on its own row only, so the annual map is evaluated for the
+    farms not yet converged alone (the result is the same as iterating every farm).
+    """
     p = start.copy()
     eye = np.eye(4)[np.newaxis]
     f, jac = _sat_year_map(y, rate, cap, p, u_in)
     res = f - p
     norm = np.max(np.abs(res), axis=1)
     for _ in range(200):
-        todo = norm > tol
-        if not np.any(todo):
+        todo = np.flatnonzero(norm > tol)
+        if todo.size == 0:
             return p
-        step = np.linalg.solve(jac - eye, -res[:, :, None])[:, :, 0]
-        step[~todo] = 0.0
-        lam = np.ones(y.n)
+        sub = _year_rows(y, todo)
+        step = np.linalg.solve(jac[todo] - eye, -res[todo][:, :, None])[:, :, 0]
+        p_t, norm_0 = p[todo], norm[todo]
+        lam = np.ones(todo.size)
         # backtracking: accept the largest λ in 1, 1/2, ... that lowers the residual
         for _ in range(30):
-            trial = np.maximum(p + lam[:, None] * step, 0.0)
-            f_t, jac_t = _sat_year_map(y, rate, cap, trial, u_in)
+            trial = np.maximum(p_t + lam[:, None] * step, 0.0)
+            f_t, jac_t = _sat_year_map(sub, rate[todo], cap[todo], trial, u_in[todo])
             res_t = f_t - trial
             norm_t = np.max(np.abs(res_t), axis=1)
-            ok = (norm_t < norm) | ~todo | (lam < 1e-6)
+            ok = (norm_t < norm_0) | (lam < 1e-6)
             if np.all(ok):
                 break
             lam = np.where(ok, lam, lam * 0.5)
-        p = np.where(todo[:, None], trial, p)
-        res = np.where(todo[:, None], res_t, res)
-        jac = np.where(todo[:, None, None], jac_t, jac)
-        norm = np.where(todo, norm_t, norm)
+        p[todo], res[todo], jac[todo], norm[todo] = trial, res_t, jac_t, norm_t
     if np.any(norm > 1e-8):
         raise RuntimeError(
             f"saturated spin-up did not converge for {int(np.sum(norm > 1e-8))} farm(s); "
             f"largest annual residual {float(np.max(norm)):.3g} t C/ha"
         )
     return p
+
+
+def _year_rows(y: _Year, rows: NDArray[np.intp]) -> _Year:
+    """The farms ``rows`` of ``y``."""
+    soil = _Soil(**{f.name: getattr(y.soil, f.name)[rows] for f in fields(_Soil)})
+    per_farm = {
+        f.name: getattr(y, f.name)[rows]
+        for f in fields(_Year)
+        if f.name not in ("n", "soil") and getattr(y, f.name) is not None
+    }
+    return replace(y, n=rows.size, soil=soil, **per_farm)
 
 
 def _sat_solve(
