@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -201,17 +201,20 @@ class YearClimate:
     ``months``: ``(3, 12, K, Z)`` temperature (°C), rain (mm) and evaporation (mm) of the ``K``
     weather years the spin-up averages over (``K = 1``, the normals, without weather noise),
     month-major; ``weights``: ``(K,)`` their probabilities; ``normals``: ``(3, Z, 12)`` the
-    normals themselves (used with a cap, as in the spin-up); ``zone``: ``(N,)`` zone per farm.
+    normals themselves (used with a cap, as in the spin-up); ``zone``: ``(N,)`` zone per farm;
+    ``rain_nodes``: the weather years come in runs of this many that differ in rain alone
+    (``k = t·rain_nodes + r``).
     """
 
     months: FloatArray
     weights: FloatArray
     normals: FloatArray
     zone: NDArray[np.intp]
+    rain_nodes: int = 1
 
     def rows(self, idx: NDArray[np.intp] | slice) -> YearClimate:
         """The climate of the farms ``idx``."""
-        return YearClimate(self.months, self.weights, self.normals, self.zone[idx])
+        return replace(self, zone=self.zone[idx])
 
     def _normals(self, i: int) -> FloatArray:
         out: FloatArray = self.normals[i][self.zone]
@@ -268,7 +271,7 @@ def equilibrium_soc(
         for lo in range(0, iom.size, CHUNK):  # blocks that stay in the CPU cache
             s = slice(lo, min(lo + CHUNK, iom.size))
             rate = temp_a[:, :, clim.zone[s]] * g[:, :, s]
-            pools = _linear_fixed_point(clay[s], clim.weights, rate, d.rows(s))
+            pools = _linear_fixed_point(clay[s], clim.weights, rate, d.rows(s), clim.rain_nodes)
             out[s] = pools.sum(axis=1) + iom[s]
         return out
     pools = capped_pools(iom, clay, depth, clim, d, saturation)
@@ -376,7 +379,7 @@ def _moisture(clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDri
 
 
 def _linear_fixed_point(
-    clay: FloatArray, weights: FloatArray, rate: FloatArray, d: SoilDrivers
+    clay: FloatArray, weights: FloatArray, rate: FloatArray, d: SoilDrivers, rain_nodes: int = 1
 ) -> FloatArray:
     """``(N, 4)`` DPM, RPM, BIO, HUM at the fixed point of the (weather-mean) annual map.
 
@@ -388,7 +391,9 @@ def _linear_fixed_point(
     year is run once from ``(x_DPM, x_RPM, 0, 0)`` with the inputs (the affine part of the
     BIO/HUM map at that point) next to the two unit columns of the BIO/HUM block; the 2×2
     fixed point follows by Cramer's rule. Same maths as :func:`abm.soil.rothc.equilibrium`,
-    equal to rounding (tested to 1e-11 relative).
+    equal to rounding (tested to 1e-11 relative). The first months in which the weather years
+    that differ in rain alone (runs of ``rain_nodes``) have the same rates on every farm — wet
+    winters, a full soil — are run once per run and copied (:func:`_month_blocks`).
     """
     k, n = rate.shape[1:]
     x = rothc.co2_ratio(clay)
@@ -400,41 +405,52 @@ def _linear_fixed_point(
         [plant * ratio / (ratio + 1.0) + split[0] * fym, plant / (ratio + 1.0) + split[1] * fym]
     )[:, :, None]
     in_hum = split[2] * fym  # (12, N)
-    e = np.exp(-(rothc._K * rothc.DT)[:, None, None, None] * rate[None])  # (4, 12, K, N)
-    lost = 1.0 - e
+    blocks = _month_blocks(rate, rain_nodes)
+    grow = rain_nodes if len(blocks) > 1 else 1
+
+    def wider(a: FloatArray) -> FloatArray:  # a run's shared months copied to each rain node
+        out: FloatArray = np.repeat(a, grow, axis=1)
+        return out
+
     # DPM, RPM: x ← a·x + u over the year, per weather year
-    a01 = np.ones((2, k, n))
-    u01 = np.zeros((2, k, n))
-    for j in range(12):
-        a01 *= e[:2, j]
-        u01 *= e[:2, j]
-        u01 += inp[:, j]
+    a01 = np.ones((2, k // grow, n))
+    u01 = np.zeros((2, k // grow, n))
+    for b, (months, e, _) in enumerate(blocks):
+        if b:
+            a01, u01 = wider(a01), wider(u01)
+        for i, j in enumerate(months):
+            a01 *= e[:2, i]
+            u01 *= e[:2, i]
+            u01 += inp[:, j]
     x01 = np.tensordot(weights, u01, axes=(0, 1)) / (1.0 - np.tensordot(weights, a01, axes=(0, 1)))
     # BIO (xb) and HUM (xh) of three columns: unit BIO, unit HUM, and the year from x01
-    state = np.repeat(x01[:, None], k, axis=1)  # (2, K, N) DPM, RPM
-    xb = np.zeros((3, k, n))
-    xh = np.zeros((3, k, n))
+    state = np.repeat(x01[:, None], k // grow, axis=1)  # (2, K, N) DPM, RPM
+    xb = np.zeros((3, k // grow, n))
+    xh = np.zeros((3, k // grow, n))
     xb[0] = 1.0
     xh[1] = 1.0
-    dec = np.empty_like(xb)
-    tmp = np.empty_like(xb)
-    ext = np.empty_like(state)
-    for j in range(12):
-        np.multiply(lost[:2, j], state, out=ext)
-        np.multiply(lost[2, j], xb, out=dec)
-        np.multiply(lost[3, j], xh, out=tmp)
-        dec += tmp
-        dec[2] += ext[0]
-        dec[2] += ext[1]
-        state *= e[:2, j]
-        state += inp[:, j]
-        xb *= e[2, j]
-        np.multiply(fb, dec, out=tmp)
-        xb += tmp
-        xh *= e[3, j]
-        np.multiply(fh, dec, out=tmp)
-        xh += tmp
-        xh[2] += in_hum[j]
+    for b, (months, e, lost) in enumerate(blocks):
+        if b:
+            state, xb, xh = wider(state), wider(xb), wider(xh)
+        dec = np.empty_like(xb)
+        tmp = np.empty_like(xb)
+        ext = np.empty_like(state)
+        for i, j in enumerate(months):
+            np.multiply(lost[:2, i], state, out=ext)
+            np.multiply(lost[2, i], xb, out=dec)
+            np.multiply(lost[3, i], xh, out=tmp)
+            dec += tmp
+            dec[2] += ext[0]
+            dec[2] += ext[1]
+            state *= e[:2, i]
+            state += inp[:, j]
+            xb *= e[2, i]
+            np.multiply(fb, dec, out=tmp)
+            xb += tmp
+            xh *= e[3, i]
+            np.multiply(fh, dec, out=tmp)
+            xh += tmp
+            xh[2] += in_hum[j]
     b22, b23, r2 = np.tensordot(weights, xb, axes=(0, 1))
     b32, b33, r3 = np.tensordot(weights, xh, axes=(0, 1))
     m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
@@ -442,6 +458,30 @@ def _linear_fixed_point(
     out: FloatArray = np.stack(
         [x01[0], x01[1], (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
     )
+    return out
+
+
+def _month_blocks(rate: FloatArray, rain_nodes: int) -> list[tuple[range, FloatArray, FloatArray]]:
+    """The year in one or two runs of months, each with ``e = exp(−k·rate·dt)`` and ``1 − e``
+    ``(4, months, K', N)``.
+
+    When the first months' rates are equal (exactly) across each run of ``rain_nodes``
+    weather years on every farm, those months come first with one weather year per run
+    (``K' = K / rain_nodes``: the same numbers, computed once), then the rest with all ``K``.
+    """
+    k, n = rate.shape[1:]
+    kdt = (rothc._K * rothc.DT)[:, None, None, None]
+    shared = 0
+    if rain_nodes > 1:
+        runs = rate.reshape(12, k // rain_nodes, rain_nodes, n)
+        same = (runs == runs[:, :, :1]).all(axis=(1, 2, 3))
+        shared = int(np.argmin(same)) if not same.all() else 12
+    parts = [(range(0, shared), rate[:shared, ::rain_nodes]), (range(shared, 12), rate[shared:])]
+    out = []
+    for months, r in parts:
+        if len(months):
+            e = np.exp(-kdt * r[None])
+            out.append((months, e, 1.0 - e))
     return out
 
 
@@ -588,7 +628,8 @@ def year_climate(
     base, weights = _quadrature(tuple(zone_names), temp_noise_sd, rain_cv)
     months = base.copy()
     months[0] += offset_c  # as weather_quadrature(offset_c=...): the offset moves temperature
-    return YearClimate(months, weights, normals, zone)
+    rain_nodes = 3 if rain_cv > 0 and weights.size % 3 == 0 else 1  # its 3 rain quantiles
+    return YearClimate(months, weights, normals, zone, rain_nodes)
 
 
 @functools.lru_cache(maxsize=8)

@@ -181,6 +181,10 @@ def test_linear_solver_equals_rothc_equilibrium_with_weather_years() -> None:
     )
     iom, clay, depth = rng.uniform(1, 5, n), rng.uniform(5, 60, n), rng.uniform(20, 40, n)
     fast = eq.equilibrium_soc(iom, clay, depth, clim, d)
+    # wet winters: the first months, the same in the three rain years, are run once
+    g = eq.moisture_modifiers(clay, depth, clim, d)
+    rate = rothc.rate_temperature(clim.months[0])[:, :, zone] * g
+    assert clim.rain_nodes == 3 and len(eq._month_blocks(rate, 3)[0][0]) >= 1
     w = clim.weather
     pools, _ = rothc.equilibrium(
         iom,
