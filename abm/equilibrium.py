@@ -163,7 +163,10 @@ def progress(
 
 
 DRIVER_FIELDS = ("plant", "fym", "dpm_rpm", "covered", "rate_mod", "irrigation")
-"""The fields of :class:`SoilDrivers`, in order: the last three set the rate modifiers."""
+"""The fields of :class:`SoilDrivers`: the inputs, then the three that set the rate modifiers."""
+
+RATE_FIELDS = DRIVER_FIELDS[3:]
+"""The fields of :class:`SoilDrivers` that set the moisture, cover and management modifiers."""
 
 
 @dataclass(frozen=True)
@@ -522,13 +525,13 @@ class EquilibriumCache:
     ) -> FloatArray:
         """The equilibrium SOC of every farm, re-solving the changed rows only."""
         d = d.copy()
-        old = self.drivers
-        changed = _changed(old, d)
+        changed = _changed(self.drivers, d, RATE_FIELDS)
         if self.soc_eq is None or changed is None or climate_key != self.climate_key:
             idx = np.arange(iom.size)
             soc_eq = np.empty(iom.size)
-        else:
-            idx = np.flatnonzero(changed.any(axis=0))
+        else:  # the inputs are compared only when the climate stayed
+            inputs = _changed(self.drivers, d, DRIVER_FIELDS[:3])
+            idx = np.flatnonzero(changed if inputs is None else changed | inputs)
             soc_eq = self.soc_eq.copy()
         if idx.size and saturation is not None:
             soc_eq[idx] = self._capped(iom, clay, depth, clim, d, saturation, idx)
@@ -588,7 +591,7 @@ class EquilibriumCache:
             idx = np.arange(clay.size)
             g = np.empty((12, clim.months.shape[2], clay.size))
         else:
-            idx = np.flatnonzero(changed[3:].any(axis=0))  # covered, rate_mod, irrigation
+            idx = np.flatnonzero(changed)
         if idx.size:
             g[..., idx] = moisture_modifiers(clay[idx], depth[idx], clim.rows(idx), d.rows(idx))
         self.moisture, self.water = g, water.copy()
@@ -596,11 +599,16 @@ class EquilibriumCache:
         return g
 
 
-def _changed(old: SoilDrivers | None, new: SoilDrivers) -> NDArray[np.bool_] | None:
-    """``(6, N)`` per field of :class:`SoilDrivers` (in order), the farms whose row changed."""
+def _changed(
+    old: SoilDrivers | None, new: SoilDrivers, names: tuple[str, ...]
+) -> NDArray[np.bool_] | None:
+    """``(N,)`` the farms whose row of any of the fields ``names`` changed (None: no old)."""
     if old is None or old.plant.shape != new.plant.shape:
         return None
-    return np.stack([(getattr(old, f) != getattr(new, f)).any(axis=1) for f in DRIVER_FIELDS])
+    out = np.zeros(new.plant.shape[0], dtype=bool)
+    for f in names:
+        out |= (getattr(old, f) != getattr(new, f)).any(axis=1)
+    return out
 
 
 # --- the model's door ------------------------------------------------------------------------
