@@ -156,6 +156,10 @@ def test_headline_values_format_the_last_year() -> None:
     assert got["year"] == "2020"
     assert got["adoption_share"] == f"{obs['adoption_share'] * 100:,.1f}"
     assert got["net_ghg_tco2e_cum"] == f"{obs['net_ghg_tco2e_cum'] / 1000:,.2f}"
+    # saturation and the new equilibrium (issue 15) are shown too
+    assert got["saturation_ratio_mean"] == f"{obs['saturation_ratio_mean'] * 100:,.1f}"
+    assert got["soc_equilibrium_mean_t_ha"] == f"{obs['soc_equilibrium_mean_t_ha']:,.2f}"
+    assert "—" not in (got["saturation_ratio_mean"], got["soc_equilibrium_mean_t_ha"])
 
 
 def test_network_layout_puts_each_zone_on_its_ring_in_lattice_order() -> None:

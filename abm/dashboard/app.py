@@ -219,6 +219,8 @@ def model_params() -> dict[str, Any]:
 HEADLINE: dict[str, tuple[str, float, str, int]] = {
     "adoption_share": ("Adoption", 100.0, "% of area", 1),
     "soc_mean_t_ha": ("Mean SOC", 1.0, "t C/ha", 2),
+    "soc_equilibrium_mean_t_ha": ("Equilibrium SOC of this year's practices", 1.0, "t C/ha", 2),
+    "saturation_ratio_mean": ("Mineral-associated C / capacity", 100.0, "%", 1),
     "soc_change_permille_5yr": ("SOC change, last 5 yr", 1.0, "‰/yr", 2),
     "net_ghg_tco2e_cum": ("Net GHG since start", 1e-3, "kt CO2e", 2),
     "public_spend_eur": ("Public spend this year", 1e-3, "k€", 1),
@@ -371,16 +373,26 @@ def adoption_figure(model: DashboardModel) -> Figure:
 
 
 def soc_figure(model: DashboardModel) -> Figure:
-    """Mean SOC (t C/ha) and the 5-year annualised change (‰/yr) against the 4 ‰ target."""
+    """Mean SOC (t C/ha) with the equilibrium this year's practices lead to (the Lal curve,
+    :mod:`abm.equilibrium`), and the 5-year annualised change (‰/yr) against the 4 ‰ target."""
     fig = _figure()
     if not model.history:
         _empty(fig, "Soil organic carbon and the 4 ‰ indicator")
         return fig
     frame = model.frame()
     ax1, ax2 = fig.subplots(1, 2)
-    ax1.plot(frame["year"], frame["soc_mean_t_ha"], ".-", color=PALETTE[0])
+    ax1.plot(frame["year"], frame["soc_mean_t_ha"], ".-", color=PALETTE[0], label="SOC")
+    if "soc_equilibrium_mean_t_ha" in frame:
+        ax1.plot(
+            frame["year"],
+            frame["soc_equilibrium_mean_t_ha"],
+            "--",
+            color=PALETTE[0],
+            label="equilibrium of the year's practices",
+        )
     ax1.set_title("Mean SOC (t C/ha)", fontsize=10)
     ax1.grid(alpha=0.3)
+    ax1.legend(fontsize=7, frameon=False)
     ax2.plot(frame["year"], frame["soc_change_permille_5yr"], ".-", color=PALETTE[2], label="5-yr")
     ax2.axhline(TARGET_PERMILLE, color="#d62728", ls="--", label="4 ‰ target")
     ax2.axhline(0, color="#666", lw=0.5)
