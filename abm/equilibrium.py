@@ -37,12 +37,23 @@ New equilibrium
     policy start (end of the year before ``policy.start_year``, or the start stock).
 
 Cost
-    Without a cap the fixed point is solved in closed form (:func:`_linear_fixed_point`, about
-    3x faster than :func:`abm.soil.rothc.equilibrium`); a farm is solved again only when its
-    drivers or the year's climate changed (:class:`EquilibriumCache`, exact). Under warming the
-    normals move every year, so every farm is solved every year: at 10,000 farms this roughly
-    triples the model year (``benchmarks/bench_equilibrium.py``); without warming the cache
-    keeps it to about +35 %; with a cap (Newton) about ×7.
+    Without a cap the fixed point is solved in closed form (:func:`_linear_fixed_point`): DPM
+    and RPM have scalar fixed points, BIO/HUM a 2×2 one, composed from two unit columns and one
+    run of the year from the DPM/RPM fixed point; the first months, whose rates coincide in the
+    three rain quantiles of the weather years (wet winters), are run once per temperature node.
+    A farm is solved again only when its drivers or the year's climate changed; its moisture,
+    cover and management modifiers (the periodic deficit, a third of the work) only when its
+    cover, irrigation or rate modifier changed, since the warming offset moves temperature
+    alone (:class:`EquilibriumCache`; all exact, equal to rounding). With a cap, Newton starts
+    from last year's fixed point of the farm and iterates the farms not yet converged only.
+    Under warming every farm's normals move each year, so every farm is composed every year
+    over the nine weather years of the quadrature: at 10,000 farms the model year then costs
+    about ×RATIO_W of one without these outputs (CPU time, ``benchmarks/bench_equilibrium.py``;
+    ×RATIO_W0 before), ×RATIO_N without warming (×RATIO_N0) and ×RATIO_H with a Hassink cap
+    (×RATIO_H0). The composition (12 months × 9 weather years × ~40 array operations per farm)
+    is close to what numpy allows; the goal of +10 % would take a compiled kernel, or the
+    equilibrium of the normals alone (one weather year instead of nine — but then a farm whose
+    management has not changed would no longer sit at its equilibrium at the start).
 
 References
 ----------
@@ -537,8 +548,14 @@ class EquilibriumCache:
             soc_eq[idx] = self._capped(iom, clay, depth, clim, d, saturation, idx)
         elif idx.size:
             g = self._moisture(clay, depth, clim, d, changed)
-            soc_eq[idx] = equilibrium_soc(
-                iom[idx], clay[idx], depth[idx], clim.rows(idx), d.rows(idx), moisture=g[..., idx]
+            rows = _rows(idx, iom.size)
+            soc_eq[rows] = equilibrium_soc(
+                iom[rows],
+                clay[rows],
+                depth[rows],
+                clim.rows(rows),
+                d.rows(rows),
+                moisture=g[..., rows],
             )
         self.drivers, self.climate_key, self.soc_eq = d, climate_key, soc_eq
         self.solved_rows += int(idx.size)
@@ -592,11 +609,19 @@ class EquilibriumCache:
             g = np.empty((12, clim.months.shape[2], clay.size))
         else:
             idx = np.flatnonzero(changed)
+        rows = _rows(idx, clay.size)
         if idx.size:
-            g[..., idx] = moisture_modifiers(clay[idx], depth[idx], clim.rows(idx), d.rows(idx))
+            g[..., rows] = moisture_modifiers(
+                clay[rows], depth[rows], clim.rows(rows), d.rows(rows)
+            )
         self.moisture, self.water = g, water.copy()
         self.moisture_rows += int(idx.size)
         return g
+
+
+def _rows(idx: NDArray[np.intp], n: int) -> NDArray[np.intp] | slice:
+    """``idx``, or a slice when it is every one of ``n`` farms in order (views, not copies)."""
+    return slice(None) if idx.size == n else idx
 
 
 def _changed(
