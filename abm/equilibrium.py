@@ -47,13 +47,14 @@ Cost
     alone (:class:`EquilibriumCache`; all exact, equal to rounding). With a cap, Newton starts
     from last year's fixed point of the farm and iterates the farms not yet converged only.
     Under warming every farm's normals move each year, so every farm is composed every year
-    over the nine weather years of the quadrature: at 10,000 farms the model year then costs
-    about ×RATIO_W of one without these outputs (CPU time, ``benchmarks/bench_equilibrium.py``;
-    ×RATIO_W0 before), ×RATIO_N without warming (×RATIO_N0) and ×RATIO_H with a Hassink cap
-    (×RATIO_H0). The composition (12 months × 9 weather years × ~40 array operations per farm)
-    is close to what numpy allows; the goal of +10 % would take a compiled kernel, or the
-    equilibrium of the normals alone (one weather year instead of nine — but then a farm whose
-    management has not changed would no longer sit at its equilibrium at the start).
+    over the nine weather years of the quadrature. At 10,000 farms the model year then costs
+    ×1.73 the CPU time of one without these outputs (×2.55 before this layout), ×1.36 without
+    warming (×1.46; a fifth of the farms change drivers each year) and ×2.88 with a Hassink cap
+    (×4.14) (``benchmarks/bench_equilibrium.py``, medians of 7 years, on a loaded machine). The
+    composition, 12 months × 9 weather years × ~40 array operations per farm, is close to what
+    numpy allows; the goal of +10 % needs a compiled kernel. Without warming, the farms whose
+    inputs alone changed (three in four of those solved) could skip it: the fixed point is
+    linear in the inputs, with coefficients an adjoint pass would give (not done).
 
 References
 ----------
