@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -427,17 +428,7 @@ def _linear_fixed_point(
         out: FloatArray = np.repeat(a, grow, axis=1)
         return out
 
-    # DPM, RPM: x ← a·x + u over the year, per weather year
-    a01 = np.ones((2, k // grow, n))
-    u01 = np.zeros((2, k // grow, n))
-    for b, (months, e, _) in enumerate(blocks):
-        if b:
-            a01, u01 = wider(a01), wider(u01)
-        for i, j in enumerate(months):
-            a01 *= e[:2, i]
-            u01 *= e[:2, i]
-            u01 += inp[:, j]
-    x01 = np.tensordot(weights, u01, axes=(0, 1)) / (1.0 - np.tensordot(weights, a01, axes=(0, 1)))
+    x01 = _dpm_rpm_fixed_point(blocks, inp, weights, wider, (2, k // grow, n))
     # BIO (xb) and HUM (xh) of three columns: unit BIO, unit HUM, and the year from x01
     state = np.repeat(x01[:, None], k // grow, axis=1)  # (2, K, N) DPM, RPM
     xb = np.zeros((3, k // grow, n))
@@ -472,6 +463,30 @@ def _linear_fixed_point(
     det = m11 * m22 - m12 * m21
     out: FloatArray = np.stack(
         [x01[0], x01[1], (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
+    )
+    return out
+
+
+def _dpm_rpm_fixed_point(
+    blocks: list[tuple[range, FloatArray, FloatArray]],
+    inp: FloatArray,
+    weights: FloatArray,
+    wider: Callable[[FloatArray], FloatArray],
+    shape: tuple[int, int, int],
+) -> FloatArray:
+    """``(2, N)`` DPM and RPM at the fixed point: ``x ← a·x + u`` over the year per weather
+    year, ``x = ū/(1 − ā)`` of the weather years' means."""
+    a01 = np.ones(shape)
+    u01 = np.zeros(shape)
+    for b, (months, e, _) in enumerate(blocks):
+        if b:
+            a01, u01 = wider(a01), wider(u01)
+        for i, j in enumerate(months):
+            a01 *= e[:2, i]
+            u01 *= e[:2, i]
+            u01 += inp[:, j]
+    out: FloatArray = np.tensordot(weights, u01, axes=(0, 1)) / (
+        1.0 - np.tensordot(weights, a01, axes=(0, 1))
     )
     return out
 
