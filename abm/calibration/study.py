@@ -226,7 +226,7 @@ def prepare(
             source=source,
         )
     entries: list[Mapping[str, Any]] | None = (
-        [parse_target_option(t) for t in targets] if targets else plan.spec.targets
+        [parse_target_option(t) for t in targets] if targets else list(plan.spec.targets or [])
     )
     tgts = load_targets(entries, study.resolve().parent, source, cli=bool(targets))
     return _finish(study, plan, config, tgts, priors, fixed, source)
