@@ -94,7 +94,9 @@ def write_outputs(
 
     posterior = posterior_frame(history)
     cols = ["generation", "particle", *cp.priors, "weight", "distance"]
-    posterior = posterior[cols]
+    posterior = posterior[cols].copy()
+    for path in cp.simulator.int_paths & set(cp.priors):  # the values the runs used
+        posterior[path] = posterior[path].round().astype("int64")
     posterior.to_parquet(out_dir / "posterior.parquet", index=False)
     fit_frame(cp, predictive).to_parquet(out_dir / "fit.parquet", index=False)
     summary_frame(posterior, cp.priors, cp.defaults).to_parquet(

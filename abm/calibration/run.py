@@ -70,8 +70,10 @@ def run_calibration(
     man = manifest(cp, previous, executor.description)
     _write_json(out_dir / "manifest.json", man)
     budget = Budget(total=cp.config.abc_budget, used=_used(out_dir) if previous else 0)
+    from abm.batch.runner import _sigterm_as_interrupt
+
     try:
-        with executor:
+        with _sigterm_as_interrupt(), executor:
             history = _abc(cp, out_dir, executor, budget, resume=previous is not None, quiet=quiet)
             predictive = _predictive(cp, history, executor, quiet)
     except KeyboardInterrupt:
@@ -86,7 +88,8 @@ def run_calibration(
     man.update(
         status="finished",
         finished=_now(),
-        simulations=budget.used + len(predictive),
+        simulations=budget.used + len(predictive) + cp.config.pilot,
+        pilot_runs=cp.config.pilot,
         abc_simulations=budget.used,
         predictive_runs=len(predictive),
         generations=int(history.max_t) + 1,
@@ -178,6 +181,10 @@ def _abc(
     if resume and (out_dir / "history.db").is_file():
         history = abc.load(db, 1)
         done = int(history.max_t) + 1
+        if done > 0:  # the next threshold from the last stored generation, as if never killed
+            abc.eps = pyabc.epsilon.QuantileEpsilon(
+                initial_epsilon="from_sample", alpha=cp.config.quantile
+            )
     else:
         (out_dir / "history.db").unlink(missing_ok=True)
         history = abc.new(db, cp.observed())
@@ -187,7 +194,7 @@ def _abc(
 
     def on_run() -> None:
         bar.advance(True)
-        if budget.used % 5 == 0 or budget.left == 0:
+        if budget.used % 50 == 0 or budget.left == 0:
             _write_json(state, {"simulations": budget.used})
 
     label = f"{cp.name}: ABC-SMC, {cp.config.population} particles"

@@ -10,11 +10,12 @@ one pilot run to learn its outputs).
 ``[calibration]`` keys
 ----------------------
 ``method`` (``"abc-smc"``, the only one), ``population`` (particles per generation, default
-50), ``max_simulations`` (hard bound on model runs, posterior-predictive runs included;
-default 1000), ``generations`` (most generations, default 8), ``min_epsilon`` (stop once the
-threshold is below it, default 0), ``quantile`` (the next threshold is this weighted quantile
-of the accepted distances, default 0.5), ``predictive`` (posterior-predictive runs for
-``fit.parquet``, default 40), ``model`` (as ``experiment.model``).
+50), ``max_simulations`` (hard bound on model runs: ABC-SMC's, the posterior-predictive runs
+and a plug-in model's one pilot run; default 1000), ``generations`` (most generations,
+default 8), ``min_epsilon`` (stop once the threshold is below it, default 0), ``quantile``
+(the next threshold is this weighted quantile of the accepted distances, default 0.5),
+``predictive`` (posterior-predictive runs for ``fit.parquet``, default 40), ``model`` (as
+``experiment.model``).
 """
 
 from __future__ import annotations
@@ -58,11 +59,13 @@ class CalibrationConfig:
     min_epsilon: float = 0.0
     quantile: float = 0.5
     predictive: int = 40
+    pilot: int = 0
 
     @property
     def abc_budget(self) -> int:
-        """Runs ABC-SMC may use: the bound minus the posterior-predictive runs."""
-        return self.max_simulations - self.predictive
+        """Runs ABC-SMC may use: the bound minus the posterior-predictive runs and the pilot
+        run that learns a plug-in model's outputs."""
+        return self.max_simulations - self.predictive - self.pilot
 
 
 @dataclass
@@ -87,7 +90,7 @@ class CalibrationPlan:
         return int(self.plan.spec.experiment.seed)
 
     def distance(self) -> Distance:
-        return Distance({t.name: t.norm for t in self.targets})
+        return Distance({t.name: t.norm for t in self.targets if t.fit_years})
 
     def observed(self) -> dict[str, Any]:
         """pyabc's observed summary statistics: the fitted years of every target."""
@@ -96,6 +99,7 @@ class CalibrationPlan:
         return {
             t.name: np.array([o for o, f in zip(t.observed, t.fitted, strict=True) if f])
             for t in self.targets
+            if t.fit_years
         }
 
     def spec(self) -> dict[str, Any]:
@@ -229,15 +233,21 @@ def prepare(
         [parse_target_option(t) for t in targets] if targets else list(plan.spec.targets or [])
     )
     tgts = load_targets(entries, study.resolve().parent, source, cli=bool(targets))
+    if not any(t.fit_years for t in tgts):
+        raise UserInputError(
+            "every target is predicted only (fit = false): give at least one fitted target",
+            source=source,
+        )
     return _finish(study, plan, config, tgts, priors, fixed, source)
 
 
 def _check_budget(config: CalibrationConfig, source: str) -> None:
-    need = config.population + config.predictive
+    need = config.population + config.predictive + 1
     if config.max_simulations < need:
         raise UserInputError(
-            f"max_simulations = {config.max_simulations} is below population + predictive "
-            f"= {need} (one generation and the posterior-predictive runs); raise it",
+            f"max_simulations = {config.max_simulations} is below population + predictive + 1"
+            f" = {need} (one generation, the posterior-predictive runs, a plug-in's pilot "
+            "run); raise it",
             source=source,
         )
 
@@ -252,6 +262,8 @@ def _finish(
     source: str,
 ) -> CalibrationPlan:
     sc = plan.scenarios[0]
+    if plan.model != "abm":  # the pilot run below counts against --max-simulations
+        config = CalibrationConfig(**{**config.__dict__, "pilot": 1})
     src = "command line" if fixed else source
     if plan.model == "abm":
         from abm.scenario import Params, flatten
@@ -282,14 +294,17 @@ def _finish(
         check_target_outputs(targets, outcome_outputs(outcome)[1], plan.model, source)
         years = outcome.timeseries.column("year").to_pylist()
         check_period(targets, int(min(years)), int(max(years)), src)
-        defaults = {p: None for p in priors}
+        from abm.scenario import Params, flatten
+
+        known = flatten(Params())  # a plug-in on the model's parameters (soil_rates) has them
+        defaults = {p: known.get(p) for p in priors}
         int_paths = frozenset(p for p, d in priors.items() if d.integer)
     simulator = Simulator(
         model=plan.model,
         scenario=sc.name,
         scenario_from=sc.source,
         fixed=dict(sc.overrides),
-        outputs=tuple((t.name, t.output, t.fit_years) for t in targets),
+        outputs=tuple((t.name, t.output, t.fit_years) for t in targets if t.fit_years),
         int_paths=int_paths | frozenset(p for p, d in priors.items() if d.integer),
         sys_path=plan.sys_path,
     )
