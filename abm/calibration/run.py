@@ -85,19 +85,8 @@ def run_calibration(
         )
         raise
     posterior = write_outputs(out_dir, cp, history, predictive)
-    man.update(
-        status="finished",
-        finished=_now(),
-        simulations=budget.used + len(predictive) + cp.config.pilot,
-        pilot_runs=cp.config.pilot,
-        abc_simulations=budget.used,
-        predictive_runs=len(predictive),
-        generations=int(history.max_t) + 1,
-        epsilons=_epsilons(history),
-        wall_s=round(
-            time.perf_counter() - t0 + float(previous.get("wall_s", 0) if previous else 0), 1
-        ),
-    )
+    wall = time.perf_counter() - t0 + float((previous or {}).get("wall_s", 0))
+    man.update(_finished(cp, history, budget, len(predictive), wall))
     _write_json(out_dir / "manifest.json", man)
     from abm.calibration.report import build_calibration_report, print_summary
 
@@ -105,6 +94,23 @@ def run_calibration(
     if not quiet:
         print_summary(out_dir, posterior, man)
     return out_dir
+
+
+def _finished(
+    cp: CalibrationPlan, history: Any, budget: Budget, n_pred: int, wall_s: float
+) -> dict[str, Any]:
+    """The manifest's entries of a finished calibration."""
+    return {
+        "status": "finished",
+        "finished": _now(),
+        "simulations": budget.used + n_pred + cp.config.pilot,
+        "abc_simulations": budget.used,
+        "predictive_runs": n_pred,
+        "pilot_runs": cp.config.pilot,
+        "generations": int(history.max_t) + 1,
+        "epsilons": _epsilons(history),
+        "wall_s": round(wall_s, 1),
+    }
 
 
 def _epsilons(history: Any) -> list[float]:
