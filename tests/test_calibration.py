@@ -474,3 +474,17 @@ def test_bad_flags(tmp_path: Path) -> None:
     assert "nothing to calibrate" in _bad(tmp_path, [str(path), "--set", "mu=1.0"])
     path.write_text(path.read_text().replace("quantile = 0.3", "quantile = 0.3\npopsize = 3"))
     assert "unknown key 'popsize' in calibration" in _bad(tmp_path, [str(path)])
+
+
+def test_run_draw_is_seeded_and_refuses_a_set_calibrated_parameter(toy_posterior: Path) -> None:
+    from abm.calibration.posterior import overrides_for_run
+    from abm.errors import UserInputError
+
+    post = pd.read_parquet(toy_posterior / "posterior.parquet")
+    a, b = (overrides_for_run(toy_posterior, 5, {}) for _ in range(2))
+    assert a == b and set(a) == {"policy.subsidy_eur_per_ha", "farmer.peer_weight"}
+    assert a["farmer.peer_weight"] in set(post["farmer.peer_weight"])
+    draws = {overrides_for_run(toy_posterior, s, {})["farmer.peer_weight"] for s in range(20)}
+    assert len(draws) > 3  # seeds draw different particles
+    with pytest.raises(UserInputError, match="farmer.peer_weight"):
+        overrides_for_run(toy_posterior, 5, {"farmer.peer_weight": 0.2})
