@@ -157,7 +157,7 @@ def fig_shrinkage(summary: pd.DataFrame, out: Path) -> str:
     ax.set_yticks(range(len(summary)), summary["parameter"], fontsize=8)
     ax.set_xlabel("position within the prior's 90 % range")
     ax.set_xlim(-0.05, 1.35)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(out / "shrinkage.png", dpi=110)
     plt.close(fig)
