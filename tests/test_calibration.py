@@ -488,3 +488,57 @@ def test_run_draw_is_seeded_and_refuses_a_set_calibrated_parameter(toy_posterior
     assert len(draws) > 3  # seeds draw different particles
     with pytest.raises(UserInputError, match="farmer.peer_weight"):
         overrides_for_run(toy_posterior, 5, {"farmer.peer_weight": 0.2})
+
+
+@pytest.mark.slow
+def test_synthetic_recovery_on_the_abm_model(tmp_path: Path) -> None:
+    """The model itself generates the data (known peer weight, relative advantage and
+    dis-adoption rate); a small-budget calibration's 90 % intervals contain all three."""
+    from abm.run import run_model
+
+    base = {"n_farms": 150, "start_year": 2012, "end_year": 2020}
+    truth = {
+        "policy.subsidy_eur_per_ha": 80.0,
+        "farmer.w_norm": 4.0,
+        "practices.cover_crops.disadoption_rate": 0.15,
+    }
+    ts = run_model({**base, "policy.start_year": 2012, **truth}, seed=21).timeseries
+    rows = ts[ts["year"] % 2 == 0]
+    (tmp_path / "cc.csv").write_text(
+        "year,value,unit,source\n"
+        + "".join(
+            f"{y},{v},share,synthetic\n"
+            for y, v in zip(rows["year"], rows["adoption_share_cover_crops"], strict=True)
+        )
+    )
+    path = tmp_path / "abm.toml"
+    path.write_text(
+        textwrap.dedent(
+            """
+            [experiment]
+            name = "abm-recovery"
+            seed = 8
+            [base]
+            n_farms = 150
+            start_year = 2012
+            end_year = 2020
+            "policy.start_year" = 2012
+            [design.parameters]
+            "policy.subsidy_eur_per_ha" = [0.0, 150.0]
+            "farmer.w_norm" = [1.0, 8.0]
+            "practices.cover_crops.disadoption_rate" = [0.05, 0.3]
+            [calibration]
+            population = 20
+            max_simulations = 160
+            generations = 4
+            predictive = 10
+            [[targets]]
+            file = "cc.csv"
+            output = "adoption_share_cover_crops"
+            """
+        )
+    )
+    out = calibrate(path, tmp_path / "out")
+    summary = pd.read_parquet(out / "summary.parquet").set_index("parameter")
+    for name, value in truth.items():
+        assert summary.loc[name, "low"] <= value <= summary.loc[name, "high"], (name, summary)
