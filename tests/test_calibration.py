@@ -486,7 +486,7 @@ def test_run_draw_is_seeded_and_refuses_a_set_calibrated_parameter(toy_posterior
     assert a["farmer.peer_weight"] in set(post["farmer.peer_weight"])
     draws = {overrides_for_run(toy_posterior, s, {})["farmer.peer_weight"] for s in range(20)}
     assert len(draws) > 3  # seeds draw different particles
-    with pytest.raises(UserInputError, match="farmer.peer_weight"):
+    with pytest.raises(UserInputError, match=r"farmer\.peer_weight"):
         overrides_for_run(toy_posterior, 5, {"farmer.peer_weight": 0.2})
 
 
