@@ -76,6 +76,12 @@ def run(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the results folder here.")
     ] = None,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            "--posterior", help="Calibration folder: draw this run's parameter set from it."
+        ),
+    ] = None,
 ) -> None:
     """Run one scenario and print its headline figures (and write --out DIR)."""
     from abm.scenario import parse_set, resolve_params
@@ -103,6 +109,14 @@ def run(
                 overrides[path] = value
         _check_run_inputs(scenario, seed)
         params = resolve_params(scenario, overrides, source="--set")
+        if posterior is not None:
+            from abm.calibration.posterior import overrides_for_run
+
+            drawn = overrides_for_run(
+                posterior, seed if seed is not None else params.seed, overrides
+            )
+            overrides = {**drawn, **overrides}
+            params = resolve_params(scenario, overrides, source="--set")
         _check_memory(params.n_farms)
         if out is not None:
             from abm.batch.store import ResultStore
@@ -342,6 +356,12 @@ def batch(
             help="Consent to run the plug-in model (Python code) the study file names.",
         ),
     ] = False,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            "--posterior", help="Calibration folder: replicates draw parameter sets from it."
+        ),
+    ] = None,
 ) -> None:
     """Run an experiment batch: scenarios x design points x replicates."""
     from abm.batch.runner import run_batch
@@ -358,6 +378,7 @@ def batch(
             out=out,
             resume=resume,
             allow_plugin=allow_plugin,
+            posterior=posterior,
         )
     except UserInputError as exc:
         _fail(exc)
@@ -436,11 +457,27 @@ def sensitivity(
     output: Annotated[
         list[str] | None, typer.Option("--output", help="With --analyze: a KPI (repeatable).")
     ] = None,
+    posterior: Annotated[
+        Path | None,
+        typer.Option(
+            "--posterior", help="Calibration folder: replicates draw parameter sets from it."
+        ),
+    ] = None,
 ) -> None:
     """Global sensitivity analysis (SALib) of a study, or --analyze an existing batch folder."""
     try:
         _sensitivity(
-            study, analyze, workers, scheduler, out, resume, dry_run, allow_plugin, method, output
+            study,
+            analyze,
+            workers,
+            scheduler,
+            out,
+            resume,
+            dry_run,
+            allow_plugin,
+            method,
+            output,
+            posterior,
         )
     except UserInputError as exc:
         _fail(exc)
@@ -457,6 +494,7 @@ def _sensitivity(
     allow_plugin: bool,
     method: list[str] | None,
     output: list[str] | None,
+    posterior: Path | None = None,
 ) -> None:
     cl = "command line"
     if (study is None) == (analyze is None):
@@ -484,7 +522,67 @@ def _sensitivity(
         resume=resume,
         dry_run_only=dry_run,
         allow_plugin=allow_plugin,
+        posterior=posterior,
     )
+
+
+@app.command()
+def calibrate(
+    study: Annotated[Path, typer.Argument(help="Calibration study file (TOML, DESIGN.md §7a).")],
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            help="CSV:OUTPUT[:SCALE] (year,value,unit,source CSV; repeatable): replaces the "
+            "file's targets.",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Fix a parameter: dotted.path=value (repeatable)."),
+    ] = None,
+    max_simulations: Annotated[
+        int | None,
+        typer.Option("--max-simulations", help="Hard bound on model runs (all of them)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="'local' or tcp://host:port of a Dask scheduler."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default results/<experiment.name>)."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed calibration in --out.")
+    ] = False,
+    allow_plugin: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plugin", help="Consent to run the plug-in model named by the study file."
+        ),
+    ] = False,
+) -> None:
+    """Fit parameters to observed series with ABC-SMC (pyabc): posterior, fit, figures."""
+    from abm.calibration.run import run_calibration
+
+    try:
+        run_calibration(
+            study,
+            targets=target,
+            sets=set_,
+            max_simulations=max_simulations,
+            workers=workers,
+            scheduler=scheduler,
+            out=out,
+            resume=resume,
+            allow_plugin=allow_plugin,
+        )
+    except UserInputError as exc:
+        _fail(exc)
 
 
 @app.command()

@@ -137,6 +137,10 @@ def build_report(results_dir: Path) -> Path:
 
     matplotlib.use("Agg", force=False)  # figures are built on Figure objects; no GUI needed
 
+    from abm.calibration.report import build_calibration_report, is_calibration
+
+    if is_calibration(Path(results_dir)):  # posterior, fit and their figures
+        return build_calibration_report(Path(results_dir))
     data = _load(Path(results_dir))
     out = data.root / "report"
     out.mkdir(exist_ok=True)

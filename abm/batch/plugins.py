@@ -26,11 +26,13 @@ from abm.errors import UserInputError
 
 #: Models that ship with this package and run without ``--allow-plugin``: the model itself, the
 #: toy stand-in of the tests and benchmarks (:mod:`abm.batch.toy`) and the sensitivity test
-#: functions with known answers (:mod:`abm.testfunctions`).
+#: functions with known answers (:mod:`abm.testfunctions`), and the soil-rate model of
+#: ``calibration/soil_rates.toml`` (:mod:`abm.calibration.soil_rates`).
 TRUSTED_MODELS = frozenset(
     {
         ABM_MODEL,
         "abm.batch.toy:model",
+        "abm.calibration.soil_rates:model",
         "abm.testfunctions:ishigami",
         "abm.testfunctions:sobol_g",
         "abm.testfunctions:planted_box",

@@ -243,6 +243,7 @@ def run_batch(
     quiet: bool = False,
     allow_plugin: bool = False,
     plan: Study | None = None,
+    posterior: Path | str | None = None,
 ) -> BatchSummary:
     """Run a study file's batch; see the module docstring.
 
@@ -267,6 +268,9 @@ def run_batch(
     plan
         The study already loaded by :func:`~abm.batch.spec.load_study` (``abm sensitivity``
         passes its own); default: load ``study``.
+    posterior
+        A calibration folder: replicate ``r`` runs with its posterior draw
+        (:mod:`abm.calibration.posterior`).
 
     Returns
     -------
@@ -282,6 +286,10 @@ def run_batch(
     study = Path(study)
     if plan is None:
         plan = load_study(study, allow_plugin=allow_plugin, verify_model=False)
+    if posterior is not None:
+        from abm.calibration.posterior import apply_to_plan
+
+        apply_to_plan(plan, posterior)
     if scheduler is None:
         workers = check_workers(workers, plan.n_runs)
     executor = make_executor(

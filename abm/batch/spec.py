@@ -138,6 +138,10 @@ class Study:
         Folders the workers append to ``sys.path`` for a user model.
     resolved
         For ``model = "abm"``: every scenario's resolved parameters (flat path -> value).
+    posterior, posterior_from
+        With ``--posterior DIR``: replicate ``r``'s parameter set drawn from the calibration
+        in ``DIR`` (:mod:`abm.calibration.posterior`), applied over ``[base]`` and under the
+        scenario and design point; empty otherwise.
     """
 
     path: Path
@@ -149,6 +153,8 @@ class Study:
     columns: tuple[tuple[str, str], ...]
     sys_path: tuple[str, ...] = ()
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
+    posterior: list[dict[str, Any]] = field(default_factory=list)
+    posterior_from: str | None = None
 
     @property
     def name(self) -> str:
@@ -191,7 +197,11 @@ class Study:
                         design_point=d,
                         replicate=r,
                         seed=seed,
-                        overrides={**sc.overrides, **_native(point)},
+                        overrides={
+                            **sc.overrides,
+                            **(self.posterior[r] if self.posterior else {}),
+                            **_native(point),
+                        },
                         model=self.model,
                         sys_path=self.sys_path,
                         columns=self.columns,
@@ -221,6 +231,8 @@ class Study:
             "parameter_columns": [list(c) for c in self.columns],
             "resolved_params": self.resolved,
         }
+        if self.posterior:  # abm ... --posterior DIR: the draw of every replicate
+            spec["posterior"] = {"from": self.posterior_from, "draws": self.posterior}
         return json.loads(json.dumps(spec, default=str))
 
 

@@ -277,6 +277,7 @@ def run_sensitivity(
     dry_run_only: bool = False,
     allow_plugin: bool = False,
     quiet: bool = False,
+    posterior: Path | str | None = None,
 ) -> Path | None:
     """Run and analyse a sensitivity study; returns the results folder (None for a dry run).
 
@@ -292,6 +293,10 @@ def run_sensitivity(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         plan, sens, _ = prepare(study, allow_plugin)
+    if posterior is not None:  # replicates draw calibrated parameter sets
+        from abm.calibration.posterior import apply_to_plan
+
+        apply_to_plan(plan, posterior)
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     if dry_run_only:
