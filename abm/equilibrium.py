@@ -62,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from abm.soil import climate, rothc
+from abm.soil import climate, kernels, rothc
 from abm.soil.saturation import Saturation, capacity_georgiou, capacity_hassink
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -288,30 +288,24 @@ def _month_rates(
     """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
 
     The deficit is cycled from 0 in January until its December value repeats exactly, as in
-    :func:`abm.soil.rothc.equilibrium` (same equations, month-major arrays; the temperature
-    modifier is computed per zone and gathered).
+    :func:`abm.soil.rothc.equilibrium` (same equations; the temperature modifier is computed
+    per zone with numpy's ``exp``, the rest per farm by the compiled
+    :func:`abm.soil.kernels.month_rates`).
     """
-    zone = clim.zone
-    temp_a = rothc.rate_temperature(clim.months[0])[:, :, zone]  # (12, K, N)
-    irr = np.ascontiguousarray(d.irrigation.T)[:, None]  # (12, 1, N)
-    water = (clim.months[1][:, :, zone] + irr) - 0.75 * clim.months[2][:, :, zone]
-    cov = np.ascontiguousarray(d.covered.T)  # (12, N)
+    temp_a = rothc.rate_temperature(clim.months[0])  # (12, K, Z)
     smd_max, smd_1bar, smd_bare = rothc._smd_limits(clay, depth)
-    smd = np.empty_like(water)
-    start = np.zeros(water.shape[1:])
-    for _ in range(5000):
-        cur = start
-        for j in range(12):
-            wet = np.minimum(0.0, cur + water[j])
-            lower = np.where(cov[j], smd_max, np.minimum(smd_bare, cur))
-            cur = np.maximum(lower, wet)
-            smd[j] = cur
-        if np.array_equal(cur, start):
-            break
-        start = cur
-    b = np.where(smd > smd_1bar, 1.0, 0.2 + (smd_max - smd) * ((1.0 - 0.2) / (smd_max - smd_1bar)))
-    other = rothc.rate_cover(cov) * np.ascontiguousarray(d.rate_mod.T)  # (12, N)
-    out: FloatArray = temp_a * b * other[:, None]
+    out: FloatArray = kernels.month_rates(
+        temp_a,
+        clim.months[1],
+        clim.months[2],
+        clim.zone,
+        d.irrigation,
+        d.covered,
+        d.rate_mod,
+        smd_max,
+        smd_1bar,
+        smd_bare,
+    )
     return out
 
 
@@ -323,57 +317,28 @@ def _linear_fixed_point(
     RothC's month is ``P ← diag(e)·P + f·Σ(1 − e)·P + u`` with ``f = (0, 0, fb, fh)``, so the
     annual map is block-triangular: DPM and RPM decay on their own (diagonal), BIO and HUM
     receive from all four. Its 10 non-zero entries and the input term are composed month by
-    month on ``(K, N)`` arrays (all weather years at once), averaged over the weather years,
-    and the fixed point is solved in closed form (two scalar equations, then 2×2 by Cramer's
-    rule). The periodic moisture deficit and the rate modifiers follow RothC's equations
-    (:func:`_month_rates`), so the result equals :func:`abm.soil.rothc.equilibrium` to rounding
-    (tested to 1e-11 relative).
+    month for all weather years (:func:`abm.soil.kernels.compose_year`), averaged over the
+    weather years, and the fixed point is solved in closed form (two scalar equations, then
+    2×2 by Cramer's rule). The periodic moisture deficit and the rate modifiers follow RothC's
+    equations (:func:`_month_rates`), so the result equals :func:`abm.soil.rothc.equilibrium`
+    to rounding (tested to 1e-11 relative).
     """
     weights = clim.weights
     rate = _month_rates(clay, depth, clim, d)  # (12, K, N)
-    k, n = rate.shape[1:]
     x = rothc.co2_ratio(clay)
     fb = rothc.BIO_SHARE / (x + 1.0)
     fh = rothc.HUM_SHARE / (x + 1.0)
     ratio = d.dpm_rpm.T
     plant, fym = d.plant.T, d.fym.T
     split = rothc.FYM_SPLIT
-    in_dpm = plant * ratio / (ratio + 1.0) + split[0] * fym
-    in_rpm = plant / (ratio + 1.0) + split[1] * fym
-    in_hum = split[2] * fym
+    in_dpm = np.ascontiguousarray(plant * ratio / (ratio + 1.0) + split[0] * fym)
+    in_rpm = np.ascontiguousarray(plant / (ratio + 1.0) + split[1] * fym)
+    in_hum = np.ascontiguousarray(split[2] * fym)
     kdt = rothc._K * rothc.DT
     decay = np.exp(-kdt[:, None, None, None] * rate[None])  # (4, 12, K, N)
     # entries of the composed map, by row: DPM (A00, u0), RPM (A11, u1), and BIO, HUM
     # (columns DPM, RPM, BIO, HUM, then the input term u)
-    v0 = np.stack([np.ones((k, n)), np.zeros((k, n))])
-    v1 = v0.copy()
-    v2 = np.zeros((5, k, n))
-    v3 = np.zeros((5, k, n))
-    v2[2] = 1.0
-    v3[3] = 1.0
-    dec = np.empty_like(v2)
-    tmp = np.empty_like(v2)
-    for j in range(12):
-        e0, e1, e2, e3 = decay[:, j]
-        # what decays this month, per column: Σ_i (1 − e_i)·v_i
-        np.multiply(1.0 - e2, v2, out=dec)
-        np.multiply(1.0 - e3, v3, out=tmp)
-        dec += tmp
-        d0, d1 = 1.0 - e0, 1.0 - e1
-        dec[0] += d0 * v0[0]
-        dec[1] += d1 * v1[0]
-        dec[4] += d0 * v0[1] + d1 * v1[1]
-        v0 *= e0
-        v1 *= e1
-        v2 *= e2
-        np.multiply(fb, dec, out=tmp)
-        v2 += tmp
-        v3 *= e3
-        np.multiply(fh, dec, out=tmp)
-        v3 += tmp
-        v0[1] += in_dpm[j]
-        v1[1] += in_rpm[j]
-        v3[4] += in_hum[j]
+    v0, v1, v2, v3 = kernels.compose_year(decay, fb, fh, in_dpm, in_rpm, in_hum)
     a0, u0 = np.tensordot(weights, v0, axes=(0, 1))
     a1, u1 = np.tensordot(weights, v1, axes=(0, 1))
     c20, c21, b22, b23, u2 = np.tensordot(weights, v2, axes=(0, 1))

@@ -1,0 +1,149 @@
+"""Compiled (numba) inner loops of the soil hot paths, bit-identical to the numpy code they replace.
+
+Each kernel is the element-wise arithmetic of a numpy expression written as a loop over farms
+(and weather years), in the **same operation order**, so it returns the same doubles: numba
+compiles without fast-math, so there is no re-association and no fused multiply-add. What is
+*not* moved here is every transcendental (``exp``): numpy's SIMD ``exp`` and the C library's,
+which numba calls, differ in the last bit for a few per cent of arguments, so the callers keep
+computing exponentials with numpy and pass them in. Reductions that numpy does with BLAS
+(``tensordot``) also stay in numpy.
+
+All kernels are serial (no ``parallel=True``): the results cannot depend on the thread count,
+and the model's parallelism is across runs (``abm batch``). Compiled code is cached on disk
+(``cache=True``), so a process pays the compilation once per machine and Python version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+__all__ = ["compose_year", "month_rates"]
+
+
+@njit(cache=True)
+def _periodic_deficit(
+    water: FloatArray, cov: NDArray[np.bool_], smd_max: float, smd_bare: float, out: FloatArray
+) -> None:
+    """``out[j]``: the periodic monthly soil-moisture deficit of one farm and weather year.
+
+    Cycled from 0 in January until December repeats exactly (at most 5000 years), as the
+    whole-array loop of :func:`abm.equilibrium._month_rates`: each farm iterates the same map
+    on its own, so stopping it at its own fixed point gives the same numbers.
+    """
+    start = 0.0
+    for _ in range(5000):
+        cur = start
+        for j in range(12):
+            wet = min(0.0, cur + water[j])
+            lower = smd_max if cov[j] else min(smd_bare, cur)
+            cur = max(lower, wet)
+            out[j] = cur
+        if cur == start:
+            break
+        start = cur
+
+
+@njit(cache=True)
+def month_rates(
+    temp_a: FloatArray,
+    rain: FloatArray,
+    evap: FloatArray,
+    zone: NDArray[np.intp],
+    irrigation: FloatArray,
+    covered: NDArray[np.bool_],
+    rate_mod: FloatArray,
+    smd_max: FloatArray,
+    smd_1bar: FloatArray,
+    smd_bare: FloatArray,
+) -> FloatArray:
+    """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
+
+    ``temp_a``, ``rain``, ``evap``: ``(12, K, Z)`` per zone (``a`` already computed, with numpy's
+    ``exp``); ``zone`` ``(N,)``; ``irrigation``, ``covered``, ``rate_mod`` ``(N, 12)``;
+    ``smd_*`` ``(N,)``. Same equations and order as :func:`abm.equilibrium._month_rates`.
+    """
+    k_n = temp_a.shape[1]
+    n = zone.size
+    out = np.empty((12, k_n, n))
+    water = np.empty(12)
+    smd = np.empty(12)
+    for i in range(n):
+        z = zone[i]
+        mx, one_bar = smd_max[i], smd_1bar[i]
+        slope = (1.0 - 0.2) / (mx - one_bar)
+        for k in range(k_n):
+            for j in range(12):
+                water[j] = (rain[j, k, z] + irrigation[i, j]) - 0.75 * evap[j, k, z]
+            _periodic_deficit(water, covered[i], mx, smd_bare[i], smd)
+            for j in range(12):
+                s = smd[j]
+                b = 1.0 if s > one_bar else 0.2 + (mx - s) * slope
+                c = 0.6 if covered[i, j] else 1.0
+                out[j, k, i] = temp_a[j, k, z] * b * (c * rate_mod[i, j])
+    return out
+
+
+@njit(cache=True)
+def compose_year(
+    decay: FloatArray,
+    fb: FloatArray,
+    fh: FloatArray,
+    in_dpm: FloatArray,
+    in_rpm: FloatArray,
+    in_hum: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The non-zero entries of RothC's annual map, composed month by month.
+
+    ``decay``: ``(4, 12, K, N)`` monthly decay factors ``exp(−k·dt·rate)`` per pool;
+    ``fb``, ``fh``: ``(N,)`` BIO and HUM shares of decayed C; ``in_*``: ``(12, N)`` monthly
+    inputs. Returns ``v0``, ``v1`` ``(2, K, N)`` (DPM, RPM rows: diagonal entry, input term) and
+    ``v2``, ``v3`` ``(5, K, N)`` (BIO, HUM rows: columns DPM, RPM, BIO, HUM, input term) — the
+    loop of :func:`abm.equilibrium._linear_fixed_point`, one farm and weather year at a time.
+    """
+    k_n, n = decay.shape[2], decay.shape[3]
+    v0 = np.empty((2, k_n, n))
+    v1 = np.empty((2, k_n, n))
+    v2 = np.empty((5, k_n, n))
+    v3 = np.empty((5, k_n, n))
+    a2 = np.empty(5)
+    a3 = np.empty(5)
+    dec = np.empty(5)
+    for k in range(k_n):
+        for i in range(n):
+            a00, u0, a11, u1 = 1.0, 0.0, 1.0, 0.0
+            a2[:] = 0.0
+            a3[:] = 0.0
+            a2[2] = 1.0
+            a3[3] = 1.0
+            b, h = fb[i], fh[i]
+            for j in range(12):
+                e0 = decay[0, j, k, i]
+                e1 = decay[1, j, k, i]
+                e2 = decay[2, j, k, i]
+                e3 = decay[3, j, k, i]
+                for c in range(5):
+                    dec[c] = (1.0 - e2) * a2[c] + (1.0 - e3) * a3[c]
+                d0, d1 = 1.0 - e0, 1.0 - e1
+                dec[0] += d0 * a00
+                dec[1] += d1 * a11
+                dec[4] += d0 * u0 + d1 * u1
+                a00 *= e0
+                u0 *= e0
+                a11 *= e1
+                u1 *= e1
+                for c in range(5):
+                    a2[c] = a2[c] * e2 + b * dec[c]
+                    a3[c] = a3[c] * e3 + h * dec[c]
+                u0 += in_dpm[j, i]
+                u1 += in_rpm[j, i]
+                a3[4] += in_hum[j, i]
+            v0[0, k, i], v0[1, k, i] = a00, u0
+            v1[0, k, i], v1[1, k, i] = a11, u1
+            for c in range(5):
+                v2[c, k, i] = a2[c]
+                v3[c, k, i] = a3[c]
+    return v0, v1, v2, v3
