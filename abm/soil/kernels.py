@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["compose_year", "month_rates"]
+__all__ = ["compose_input", "compose_map", "compose_year", "month_rates"]
 
 
 @njit(cache=True)
@@ -147,3 +147,67 @@ def compose_year(
                 v2[c, k, i] = a2[c]
                 v3[c, k, i] = a3[c]
     return v0, v1, v2, v3
+
+
+@njit(cache=True)
+def _decayed(e: FloatArray, x: FloatArray, c: int) -> float:
+    """``Σ_r (1 − e_r)·x[r, c]``, summed from the first pool on (numpy's order on 4 terms)."""
+    s = (1.0 - e[0]) * x[0, c]
+    for r in range(1, 4):
+        s += (1.0 - e[r]) * x[r, c]
+    return s
+
+
+@njit(cache=True)
+def compose_map(decay: FloatArray, fb: FloatArray, fh: FloatArray) -> FloatArray:
+    """``(N, 4, 4)`` the 12 monthly linear maps of RothC composed, per farm.
+
+    ``decay``: ``(N, 12, 4)`` monthly decay factors ``exp(−k·dt·rate)``; ``fb``, ``fh``:
+    ``(N,)`` BIO and HUM shares of decayed C. Each month applies ``x ← e·x`` and adds
+    ``f·Σ(1 − e)·x`` to BIO and HUM — the operations of ``spinup._month_apply`` on the
+    identity, in the same order.
+    """
+    n = decay.shape[0]
+    out = np.empty((n, 4, 4))
+    x = np.empty((4, 4))
+    dec = np.empty(4)
+    for i in range(n):
+        x[:] = 0.0
+        for r in range(4):
+            x[r, r] = 1.0
+        for j in range(12):
+            e = decay[i, j]
+            for c in range(4):
+                dec[c] = _decayed(e, x, c)
+            for r in range(4):
+                for c in range(4):
+                    x[r, c] = e[r] * x[r, c]
+            for c in range(4):
+                x[2, c] += fb[i] * dec[c]
+                x[3, c] += fh[i] * dec[c]
+        out[i] = x
+    return out
+
+
+@njit(cache=True)
+def compose_input(decay: FloatArray, fb: FloatArray, fh: FloatArray, u: FloatArray) -> FloatArray:
+    """``(N, 4)`` the annual input term of the composed map for monthly inputs ``u`` (N, 12, 4).
+
+    ``acc ← month(acc) + u_j`` from zero, month by month, as ``spinup._compose`` does it.
+    """
+    n = decay.shape[0]
+    out = np.empty((n, 4))
+    x = np.empty((4, 1))
+    for i in range(n):
+        x[:] = 0.0
+        for j in range(12):
+            e = decay[i, j]
+            d = _decayed(e, x, 0)
+            for r in range(4):
+                x[r, 0] = e[r] * x[r, 0]
+            x[2, 0] += fb[i] * d
+            x[3, 0] += fh[i] * d
+            for r in range(4):
+                x[r, 0] = x[r, 0] + u[i, j, r]
+        out[i] = x[:, 0]
+    return out
