@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["compose_input", "compose_map", "compose_year", "month_rates"]
+__all__ = ["compose_input", "compose_map", "compose_year", "month_rates", "segment_sums"]
 
 
 @njit(cache=True)
@@ -102,51 +102,64 @@ def compose_year(
     ``fb``, ``fh``: ``(N,)`` BIO and HUM shares of decayed C; ``in_*``: ``(12, N)`` monthly
     inputs. Returns ``v0``, ``v1`` ``(2, K, N)`` (DPM, RPM rows: diagonal entry, input term) and
     ``v2``, ``v3`` ``(5, K, N)`` (BIO, HUM rows: columns DPM, RPM, BIO, HUM, input term) — the
-    loop of :func:`abm.equilibrium._linear_fixed_point`, one farm and weather year at a time.
+    loop of :func:`abm.equilibrium._linear_fixed_point` fused over farms, month by month.
     """
     k_n, n = decay.shape[2], decay.shape[3]
     v0 = np.empty((2, k_n, n))
     v1 = np.empty((2, k_n, n))
-    v2 = np.empty((5, k_n, n))
-    v3 = np.empty((5, k_n, n))
-    a2 = np.empty(5)
-    a3 = np.empty(5)
-    dec = np.empty(5)
+    v2 = np.zeros((5, k_n, n))
+    v3 = np.zeros((5, k_n, n))
     for k in range(k_n):
-        for i in range(n):
-            a00, u0, a11, u1 = 1.0, 0.0, 1.0, 0.0
-            a2[:] = 0.0
-            a3[:] = 0.0
-            a2[2] = 1.0
-            a3[3] = 1.0
-            b, h = fb[i], fh[i]
-            for j in range(12):
-                e0 = decay[0, j, k, i]
-                e1 = decay[1, j, k, i]
-                e2 = decay[2, j, k, i]
-                e3 = decay[3, j, k, i]
-                for c in range(5):
-                    dec[c] = (1.0 - e2) * a2[c] + (1.0 - e3) * a3[c]
-                d0, d1 = 1.0 - e0, 1.0 - e1
-                dec[0] += d0 * a00
-                dec[1] += d1 * a11
-                dec[4] += d0 * u0 + d1 * u1
-                a00 *= e0
-                u0 *= e0
-                a11 *= e1
-                u1 *= e1
-                for c in range(5):
-                    a2[c] = a2[c] * e2 + b * dec[c]
-                    a3[c] = a3[c] * e3 + h * dec[c]
-                u0 += in_dpm[j, i]
-                u1 += in_rpm[j, i]
-                a3[4] += in_hum[j, i]
-            v0[0, k, i], v0[1, k, i] = a00, u0
-            v1[0, k, i], v1[1, k, i] = a11, u1
-            for c in range(5):
-                v2[c, k, i] = a2[c]
-                v3[c, k, i] = a3[c]
+        v0[0, k] = 1.0
+        v0[1, k] = 0.0
+        v1[0, k] = 1.0
+        v1[1, k] = 0.0
+        v2[2, k] = 1.0
+        v3[3, k] = 1.0
+        for j in range(12):
+            _compose_month(
+                decay[0, j, k], decay[1, j, k], decay[2, j, k], decay[3, j, k], fb, fh,
+                in_dpm[j], in_rpm[j], in_hum[j], v0[:, k], v1[:, k], v2[:, k], v3[:, k],
+            )  # fmt: skip
     return v0, v1, v2, v3
+
+
+@njit(cache=True)
+def _compose_month(
+    e0: FloatArray,
+    e1: FloatArray,
+    e2: FloatArray,
+    e3: FloatArray,
+    fb: FloatArray,
+    fh: FloatArray,
+    in_dpm: FloatArray,
+    in_rpm: FloatArray,
+    in_hum: FloatArray,
+    v0: FloatArray,
+    v1: FloatArray,
+    v2: FloatArray,
+    v3: FloatArray,
+) -> None:
+    """One month of :func:`compose_year` for one weather year, all farms (a SIMD loop)."""
+    for i in range(e0.size):
+        x0, x1, x2, x3 = e0[i], e1[i], e2[i], e3[i]
+        d0, d1 = 1.0 - x0, 1.0 - x1
+        b, h = fb[i], fh[i]
+        for c in range(5):
+            dec = (1.0 - x2) * v2[c, i] + (1.0 - x3) * v3[c, i]
+            if c == 0:
+                dec += d0 * v0[0, i]
+            elif c == 1:
+                dec += d1 * v1[0, i]
+            elif c == 4:
+                dec += d0 * v0[1, i] + d1 * v1[1, i]
+            v2[c, i] = v2[c, i] * x2 + b * dec
+            v3[c, i] = v3[c, i] * x3 + h * dec
+        v0[0, i] *= x0
+        v0[1, i] = v0[1, i] * x0 + in_dpm[i]
+        v1[0, i] *= x1
+        v1[1, i] = v1[1, i] * x1 + in_rpm[i]
+        v3[4, i] += in_hum[i]
 
 
 @njit(cache=True)
@@ -210,4 +223,21 @@ def compose_input(decay: FloatArray, fb: FloatArray, fh: FloatArray, u: FloatArr
             for r in range(4):
                 x[r, 0] = x[r, 0] + u[i, j, r]
         out[i] = x[:, 0]
+    return out
+
+
+@njit(cache=True)
+def segment_sums(x: FloatArray, bounds: NDArray[np.int64]) -> FloatArray:
+    """``out[p] = x[bounds[p]] + … + x[bounds[p+1] − 1]``, added one after the other from 0.
+
+    The order numpy uses to reduce an ``(N, P)`` array over its first axis, so the column sums
+    of a matrix equal the segment sums of its columns' non-zero entries laid end to end (adding
+    the zeros changes nothing).
+    """
+    out = np.empty(bounds.size - 1)
+    for p in range(bounds.size - 1):
+        s = 0.0
+        for i in range(bounds[p], bounds[p + 1]):
+            s += x[i]
+        out[p] = s
     return out
