@@ -140,26 +140,37 @@ def _compose_month(
     v2: FloatArray,
     v3: FloatArray,
 ) -> None:
-    """One month of :func:`compose_year` for one weather year, all farms (a SIMD loop)."""
+    """One month of :func:`compose_year` for one weather year, all farms.
+
+    Unrolled over the pools with the former numpy order: ``dec = (1 − e2)·v2 + (1 − e3)·v3``,
+    then the DPM/RPM terms added, then ``v ← v·e + f·dec`` and the inputs.
+    """
     for i in range(e0.size):
         x0, x1, x2, x3 = e0[i], e1[i], e2[i], e3[i]
-        d0, d1 = 1.0 - x0, 1.0 - x1
+        d0, d1, d2, d3 = 1.0 - x0, 1.0 - x1, 1.0 - x2, 1.0 - x3
         b, h = fb[i], fh[i]
-        for c in range(5):
-            dec = (1.0 - x2) * v2[c, i] + (1.0 - x3) * v3[c, i]
-            if c == 0:
-                dec += d0 * v0[0, i]
-            elif c == 1:
-                dec += d1 * v1[0, i]
-            elif c == 4:
-                dec += d0 * v0[1, i] + d1 * v1[1, i]
-            v2[c, i] = v2[c, i] * x2 + b * dec
-            v3[c, i] = v3[c, i] * x3 + h * dec
-        v0[0, i] *= x0
-        v0[1, i] = v0[1, i] * x0 + in_dpm[i]
-        v1[0, i] *= x1
-        v1[1, i] = v1[1, i] * x1 + in_rpm[i]
-        v3[4, i] += in_hum[i]
+        a00, u0, a11, u1 = v0[0, i], v0[1, i], v1[0, i], v1[1, i]
+        p0, p1, p2, p3, p4 = v2[0, i], v2[1, i], v2[2, i], v2[3, i], v2[4, i]
+        q0, q1, q2, q3, q4 = v3[0, i], v3[1, i], v3[2, i], v3[3, i], v3[4, i]
+        c0 = d2 * p0 + d3 * q0 + d0 * a00
+        c1 = d2 * p1 + d3 * q1 + d1 * a11
+        c2 = d2 * p2 + d3 * q2
+        c3 = d2 * p3 + d3 * q3
+        c4 = d2 * p4 + d3 * q4 + (d0 * u0 + d1 * u1)
+        v2[0, i] = p0 * x2 + b * c0
+        v2[1, i] = p1 * x2 + b * c1
+        v2[2, i] = p2 * x2 + b * c2
+        v2[3, i] = p3 * x2 + b * c3
+        v2[4, i] = p4 * x2 + b * c4
+        v3[0, i] = q0 * x3 + h * c0
+        v3[1, i] = q1 * x3 + h * c1
+        v3[2, i] = q2 * x3 + h * c2
+        v3[3, i] = q3 * x3 + h * c3
+        v3[4, i] = (q4 * x3 + h * c4) + in_hum[i]
+        v0[0, i] = a00 * x0
+        v0[1, i] = u0 * x0 + in_dpm[i]
+        v1[0, i] = a11 * x1
+        v1[1, i] = u1 * x1 + in_rpm[i]
 
 
 @njit(cache=True)
