@@ -21,7 +21,15 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 
-__all__ = ["compose_input", "compose_map", "compose_year", "month_rates", "segment_sums"]
+__all__ = [
+    "compose_input",
+    "compose_map",
+    "compose_year",
+    "month_rates",
+    "rothc_decay_inputs",
+    "rothc_moisture",
+    "segment_sums",
+]
 
 
 @njit(cache=True)
@@ -252,3 +260,103 @@ def segment_sums(x: FloatArray, bounds: NDArray[np.int64]) -> FloatArray:
             s += x[i]
         out[p] = s
     return out
+
+
+@njit(cache=True)
+def rothc_moisture(
+    smd: FloatArray,
+    rain: FloatArray,
+    evap: FloatArray,
+    cov: NDArray[np.bool_],
+    smd_max: FloatArray,
+    smd_bare: FloatArray,
+    b_slope: FloatArray,
+    a_k: FloatArray,
+    rmod: FloatArray,
+    has_rmod: bool,
+    arg: FloatArray,
+) -> None:
+    """One RothC month, steps 2–3 of :func:`abm.soil.rothc.run` for every row (no cap).
+
+    Updates the deficit ``smd`` in place and writes the decay exponent
+    ``arg = −rate·K_HUM·dt`` (``rate = a·b·c·rate_mod``); ``a_k = a·(−K_HUM·dt)`` with ``a``
+    the temperature modifier (numpy's ``exp``). Same operations, same order as the engine.
+    """
+    for i in range(smd.size):
+        c = 1.0 if cov[i] else 0.0
+        bare = 1.0 - c
+        df = rain[i] - 0.75 * evap[i]
+        wet = min(smd[i] + df, 0.0)
+        thr = min(c * smd_max[i] + bare * smd_bare[i], smd[i])
+        s = max(thr, wet)
+        smd[i] = s
+        b = min((smd_max[i] - s) * b_slope[i] + 0.2, 1.0)
+        x = (c * (0.6 * a_k[i]) + bare * a_k[i]) * b
+        if has_rmod:
+            x = x * rmod[i]
+        arg[i] = x
+
+
+@njit(cache=True)
+def rothc_decay_inputs(
+    q: FloatArray,
+    state: FloatArray,
+    co2: FloatArray,
+    frac_bio: FloatArray,
+    frac_hum: FloatArray,
+    frac_co2: FloatArray,
+    bc: FloatArray,
+    bc_keep: FloatArray,
+    pc: FloatArray,
+    to_dpm: FloatArray,
+    to_rpm: FloatArray,
+    fym: FloatArray,
+    bcm: FloatArray,
+    flags: tuple[bool, bool, bool],
+    shares: tuple[float, float, float, float, float],
+) -> None:
+    """One RothC month, steps 4–6 of :func:`abm.soil.rothc.run` for every row (no cap).
+
+    ``q = exp(−rate·K_HUM·dt)`` (numpy's ``exp`` or the engine's Padé form); the four decay
+    factors are its powers 500, 15, 33, 1 built from repeated squares in the engine's order;
+    what decayed is split into BIO, HUM and CO2; the biochar pool keeps ``bc_keep`` of itself;
+    then plant C (``pc`` split by ``to_dpm``/``to_rpm``), manure C ``fym`` and biochar C
+    ``bcm`` are added. ``flags``: biochar on, manure present, biochar added; ``shares``: FYM
+    split to DPM, RPM, HUM, then the stable and labile biochar shares. ``state`` ``(4, N)``,
+    ``co2`` and ``bc`` are updated in place.
+    """
+    use_bc, has_fym, has_bcm = flags
+    for i in range(q.size):
+        qq = q[i]
+        p1 = qq * qq
+        p2 = p1 * p1
+        p3 = p2 * p2
+        p4 = p3 * p3
+        p5 = p4 * p4
+        p6 = p5 * p5
+        p7 = p6 * p6
+        p8 = p7 * p7
+        e1 = p3 * p2 * p1 * qq
+        e2 = p5 * qq
+        e0 = p8 * p7 * p6 * p5 * p4 * p2
+        r0, r1, r2, r3 = state[0, i] * e0, state[1, i] * e1, state[2, i] * e2, state[3, i] * qq
+        d_tot = (state[0, i] - r0) + (state[1, i] - r1) + (state[2, i] - r2) + (state[3, i] - r3)
+        bio = r2 + d_tot * frac_bio[i]
+        hum = r3 + d_tot * frac_hum[i]
+        co2[i] += d_tot * frac_co2[i]
+        if use_bc:
+            new = bc[i] * bc_keep[i]
+            co2[i] += bc[i] - new
+            bc[i] = new
+        dpm = r0 + pc[i] * to_dpm[i]
+        rpm = r1 + pc[i] * to_rpm[i]
+        if has_fym:
+            f = fym[i]
+            dpm += f * shares[0]
+            rpm += f * shares[1]
+            hum += f * shares[2]
+        if has_bcm:
+            b = bcm[i]
+            bc[i] = bc[i] + shares[3] * b
+            dpm += shares[4] * b
+        state[0, i], state[1, i], state[2, i], state[3, i] = dpm, rpm, bio, hum
