@@ -11,15 +11,62 @@ computing exponentials with numpy and pass them in. Reductions that numpy does w
 All kernels are serial (no ``parallel=True``): the results cannot depend on the thread count,
 and the model's parallelism is across runs (``abm batch``). Compiled code is cached on disk
 (``cache=True``), so a process pays the compilation once per machine and Python version.
+numba itself (which imports scipy) is imported on the first call of a kernel, not with this
+module: ``import abm.soil`` stays light.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+
+_KERNELS = (
+    "_periodic_deficit",
+    "month_rates",
+    "_compose_month",
+    "compose_year",
+    "_decayed",
+    "compose_map",
+    "compose_input",
+    "segment_sums",
+    "rothc_moisture",
+    "rothc_decay_inputs",
+)
+"""Every kernel of this module (numba resolves a kernel's calls to the others when compiling)."""
+
+
+def _compile_all() -> None:
+    """Replace every kernel of this module by its numba dispatcher (first call of any)."""
+    from numba import njit
+
+    g = globals()
+    for name in _KERNELS:
+        fn = g[name]
+        if isinstance(fn, _Lazy):
+            g[name] = njit(cache=True)(fn.py_func)
+
+
+class _Lazy:
+    """A kernel before numba is imported: its first call compiles (or loads) all kernels."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.py_func = fn
+        self.__name__ = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, *args: Any) -> Any:
+        _compile_all()
+        return globals()[self.__name__](*args)
+
+
+def _lazy(fn: Callable[..., Any]) -> Any:
+    return _Lazy(fn)
+
 
 __all__ = [
     "compose_input",
@@ -32,7 +79,7 @@ __all__ = [
 ]
 
 
-@njit(cache=True)
+@_lazy
 def _periodic_deficit(
     water: FloatArray, cov: NDArray[np.bool_], smd_max: float, smd_bare: float, out: FloatArray
 ) -> None:
@@ -55,7 +102,7 @@ def _periodic_deficit(
         start = cur
 
 
-@njit(cache=True)
+@_lazy
 def month_rates(
     temp_a: FloatArray,
     rain: FloatArray,
@@ -95,7 +142,7 @@ def month_rates(
     return out
 
 
-@njit(cache=True)
+@_lazy
 def compose_year(
     decay: FloatArray,
     fb: FloatArray,
@@ -132,7 +179,7 @@ def compose_year(
     return v0, v1, v2, v3
 
 
-@njit(cache=True)
+@_lazy
 def _compose_month(
     e0: FloatArray,
     e1: FloatArray,
@@ -181,7 +228,7 @@ def _compose_month(
         v1[1, i] = u1 * x1 + in_rpm[i]
 
 
-@njit(cache=True)
+@_lazy
 def _decayed(e: FloatArray, x: FloatArray, c: int) -> float:
     """``Σ_r (1 − e_r)·x[r, c]``, summed from the first pool on (numpy's order on 4 terms)."""
     s = (1.0 - e[0]) * x[0, c]
@@ -190,7 +237,7 @@ def _decayed(e: FloatArray, x: FloatArray, c: int) -> float:
     return s
 
 
-@njit(cache=True)
+@_lazy
 def compose_map(decay: FloatArray, fb: FloatArray, fh: FloatArray) -> FloatArray:
     """``(N, 4, 4)`` the 12 monthly linear maps of RothC composed, per farm.
 
@@ -221,7 +268,7 @@ def compose_map(decay: FloatArray, fb: FloatArray, fh: FloatArray) -> FloatArray
     return out
 
 
-@njit(cache=True)
+@_lazy
 def compose_input(decay: FloatArray, fb: FloatArray, fh: FloatArray, u: FloatArray) -> FloatArray:
     """``(N, 4)`` the annual input term of the composed map for monthly inputs ``u`` (N, 12, 4).
 
@@ -245,7 +292,7 @@ def compose_input(decay: FloatArray, fb: FloatArray, fh: FloatArray, u: FloatArr
     return out
 
 
-@njit(cache=True)
+@_lazy
 def segment_sums(x: FloatArray, bounds: NDArray[np.int64]) -> FloatArray:
     """``out[p] = x[bounds[p]] + … + x[bounds[p+1] − 1]``, added one after the other from 0.
 
@@ -262,7 +309,7 @@ def segment_sums(x: FloatArray, bounds: NDArray[np.int64]) -> FloatArray:
     return out
 
 
-@njit(cache=True)
+@_lazy
 def rothc_moisture(
     smd: FloatArray,
     rain: FloatArray,
@@ -297,7 +344,7 @@ def rothc_moisture(
         arg[i] = x
 
 
-@njit(cache=True)
+@_lazy
 def rothc_decay_inputs(
     q: FloatArray,
     state: FloatArray,
