@@ -267,7 +267,7 @@ def run(
 
     # State as (4, N), contiguous per pool; two buffers swapped every month.
     state = np.array(p0.T, dtype=float, order="C", copy=True)  # never alias the caller
-    if cap is None and not record and n > 0:  # the compiled month: the same numbers
+    if cap is None and not record and n > 0 and m > 0:  # the compiled month: same numbers
         drivers = (temp_a, rain_a, evap_a, cov_a, plant_a, fym_a, rmod_a, bc_in, ratio_a)
         bc, co2_c = _run_compiled(state, smd_a, bc, soil, drivers, has_fym=has_fym, use_bc=use_bc)
         return RothCResult(
