@@ -15,7 +15,8 @@ when the spread exceeds 15 %: the figure is then not stable enough to guard a go
     Wall time of ``python benchmarks/naive_run.py --farms 50000 --out DIR`` (the same model
     written per agent: :mod:`naive_model`) ÷ that of ``abm run --farms 50000 --out DIR``, both
     whole processes, alternated, the median of :data:`REPEATS` ratios of consecutive pairs.
-    Goal ≥ 10. ``whole_run_s_50k_farms`` and ``naive_whole_run_s_50k_farms`` are the medians.
+    Goal ≥ 10. ``whole_run_s_abm`` and ``whole_run_s_naive`` are the medians; ``whole_run_farms``
+    the farm count (``ABM_BENCH_WHOLE_FARMS`` overrides the 50,000).
 ``batch_runs_per_s_2_workers``
     Runs per second of ``abm batch --workers 2`` on the main job's landscape (1,000 farms,
     2020–2050, the baseline and subsidy scenarios × :data:`BATCH_REPLICATES`), the batch's own
@@ -125,8 +126,8 @@ def versus_naive(farms: int, end: int, repeats: int) -> dict[str, float]:
         ratios.append(n / f)
     return {
         **_summary("whole_run_ratio_vs_naive_mesa", ratios),
-        **_summary("whole_run_s_50k_farms", fast),
-        **_summary("naive_whole_run_s_50k_farms", naive),
+        **_summary("whole_run_s_abm", fast),
+        **_summary("whole_run_s_naive", naive),
     }
 
 
