@@ -59,6 +59,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from abm.soil import kernels
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
@@ -199,11 +201,16 @@ def _solve_intercepts(
     0 for a column with no row in the mask.
     """
     n = mask.sum(axis=0)
-    w = mask / np.maximum(n, 1)
+    # Only the rows in the mask count: their z, column by column, end to end. Column sums in
+    # numpy's order over the rows (kernels.segment_sums) equal the former (N, P) sums of
+    # logistic·mask/n to the last bit, without touching the rows outside the mask.
+    zc = z.T[mask.T]
+    counts = n.astype(np.int64)
+    bounds = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
+    w = np.repeat(1.0 / np.maximum(n, 1), counts)
 
     def mean(c: FloatArray) -> FloatArray:
-        out: FloatArray = (logistic(c[None, :] + z) * w).sum(axis=0)
-        return out
+        return kernels.segment_sums(logistic(np.repeat(c, counts) + zc) * w, bounds)
 
     halvings = 12
     lo = np.full(z.shape[1], -60.0)
@@ -220,9 +227,9 @@ def _solve_intercepts(
         hi = np.where(below, hi, mid)
     c = 0.5 * (lo + hi)
     for _ in range(5):  # safeguarded Newton steps inside the bracket
-        q = logistic(c[None, :] + z)
-        f = (q * w).sum(axis=0) - target
-        slope = (q * (1.0 - q) * w).sum(axis=0)
+        q = logistic(np.repeat(c, counts) + zc)
+        f = kernels.segment_sums(q * w, bounds) - target
+        slope = kernels.segment_sums(q * (1.0 - q) * w, bounds)
         step = np.divide(f, slope, out=np.zeros_like(f), where=slope > 0)
         c = np.clip(c - step, lo, hi)
     result: FloatArray = np.where(n > 0, c, 0.0)

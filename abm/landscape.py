@@ -393,29 +393,15 @@ def equilibrate(
     b_ref, d = _unit_drivers(f, params, shapes, use, n_zones)
     temp, rain, evap = (x[f.zone] for x in normals)
     rain = rain + d.irrigation
-    weather = start_weather(params, f.zone, d.irrigation)
     floor = MIN_INPUT_SHARE * b_ref
     if saturation is None:
-        # linear: the parts of the equilibrium (plant per unit B, manure, tracers) at once
-        unit, (own, t_in, t_out), f.smd = rothc.equilibrium_parts(
-            f.iom,
-            f.clay,
-            f.depth,
-            temp,
-            rain,
-            evap,
-            d.plant,
-            [d.fym, d.fym_in, d.fym_out],
-            d.covered,
-            d.dpm_rpm,
-            rate_mod=d.rate_mod,
-            weather=weather,
-        )
+        unit, own, t_in, t_out, f.smd = _linear_parts(f, params, d, temp, rain, evap)
         per_unit = unit.sum(axis=1)
         scale = np.maximum((f.soc0 - f.iom - own.sum(axis=1)) / per_unit, floor)
         f.pools = scale[:, None] * unit + own
         f.tracer, f.tracer_out = t_in, t_out
     else:
+        weather = start_weather(params, f.zone, d.irrigation)
         scale = rothc.inputs_for_stock(
             f.soc0,
             f.iom,
@@ -462,6 +448,47 @@ def equilibrate(
     _set_base_input(f, params, scale, b_ref)
     f.biochar = np.zeros(f.n)  # biochar is new: no farm holds any at the start
     f.soc0 = f.soc()  # the drawn stock, except where the floor on plant input lifted it
+
+
+SPINUP_BLOCK = 32768
+"""Farms whose start equilibrium is solved together: the spin-up's temporaries (weather years
+per farm, monthly inputs per pool, composed maps) then stay bounded whatever the number of
+farms. Each farm's equilibrium depends on its own row only, so the block size does not change
+the result."""
+
+
+def _linear_parts(
+    f: Farms,
+    params: Params,
+    d: resources.Drivers,
+    temp: FloatArray,
+    rain: FloatArray,
+    evap: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The parts of the linear (no cap) start equilibrium, block by block of farms.
+
+    Plant input per unit ``B``, the farm's own manure, the manure received and given away
+    (:func:`abm.soil.rothc.equilibrium_parts`), ``(N, 4)`` each, and the December deficit.
+    """
+    unit, own, t_in, t_out = (np.empty((f.n, 4)) for _ in range(4))
+    smd = np.empty(f.n)
+    for lo in range(0, f.n, SPINUP_BLOCK):
+        sl = slice(lo, min(lo + SPINUP_BLOCK, f.n))
+        unit[sl], (own[sl], t_in[sl], t_out[sl]), smd[sl] = rothc.equilibrium_parts(
+            f.iom[sl],
+            f.clay[sl],
+            f.depth[sl],
+            temp[sl],
+            rain[sl],
+            evap[sl],
+            d.plant[sl],
+            [d.fym[sl], d.fym_in[sl], d.fym_out[sl]],
+            d.covered[sl],
+            d.dpm_rpm[sl],
+            rate_mod=d.rate_mod[sl],
+            weather=start_weather(params, f.zone[sl], d.irrigation[sl]),
+        )
+    return unit, own, t_in, t_out, smd
 
 
 def _unit_drivers(

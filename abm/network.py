@@ -1,9 +1,11 @@
-"""Seeded graph construction: farmer ties and stakeholder ties (networkx, always ``seed=``).
+"""Seeded graph construction: farmer ties and stakeholder ties (always seeded).
 
 * Farmer–farmer: a Watts–Strogatz small world within each zone (neighbours are mostly local,
-  Ryan & Gross 1943), plus a share of random ties across zones. Stored for the hot path as a
-  row-normalised sparse matrix, so the peer signal of every farmer and practice is one sparse
-  product ``W @ adopted`` — never a loop over neighbours.
+  Ryan & Gross 1943), plus a share of random ties across zones. The small world is
+  ``networkx.watts_strogatz_graph``'s, edge for edge, drawn without building a networkx graph
+  (:func:`watts_strogatz_edges`); :meth:`FarmerNetwork.graph` builds one on demand. Stored
+  for the hot path as a row-normalised sparse matrix, so the peer signal of every farmer and
+  practice is one sparse product ``W @ adopted`` — never a loop over neighbours.
 * Farmer–NGO advisory ties, farmer–business supply ties, farmer–government jurisdictions: one
   index per farmer (``-1`` = none).
 * Stakeholder graph: scientists tied to every NGO, government and business; NGOs to their
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import networkx as nx
@@ -71,10 +74,9 @@ def farmer_network(
             continue
         k = min(degree + degree % 2, m - 1 - (m - 1) % 2)
         if k < 2:
-            g = nx.path_graph(m)
+            local = np.stack([np.arange(m - 1), np.arange(1, m)], axis=1)
         else:
-            g = nx.watts_strogatz_graph(m, k, rewire_prob, seed=int(rng.integers(2**31)))
-        local = np.array(g.edges(), dtype=np.int64).reshape(-1, 2)
+            local = watts_strogatz_edges(m, k, rewire_prob, seed=int(rng.integers(2**31)))
         parts.append(members[local])
     within = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
     n_cross = round(cross_zone_share * len(within))
@@ -92,6 +94,57 @@ def farmer_network(
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
     weights = sp.diags(inv) @ adj
     return FarmerNetwork(weights=weights.tocsr(), degree=deg.astype(np.int64), edges=edges)
+
+
+def watts_strogatz_edges(n: int, k: int, p: float, seed: int) -> NDArray[np.int64]:
+    """``(E, 2)`` edges of ``networkx.watts_strogatz_graph(n, k, p, seed=seed)``, much faster.
+
+    The same algorithm and the same random stream (:class:`random.Random` seeded with ``seed``,
+    ``random()`` per lattice edge, ``choice`` for the new end), so the same edge set: a ring
+    lattice of ``k/2`` neighbours each side, then every edge ``(u, u + j)`` — ``j`` outer, ``u``
+    inner — rewired with probability ``p`` to ``(u, w)``, ``w`` uniform, redrawn while it is
+    ``u`` or already a neighbour (given up when ``u`` is tied to every other node). Instead of
+    a graph of dictionaries it keeps the lattice implicit and only the sets of rewired and new
+    edges, so it takes a fraction of networkx's time and memory. Edges are not in networkx's
+    order (the caller sorts them).
+    """
+    half = k // 2
+    rnd = random.Random(seed)
+    draw, choice = rnd.random, rnd.choice
+    nodes = list(range(n))
+    removed: set[int] = set()  # lattice edges u → u + j (key u·n + v) rewired away
+    added: set[int] = set()  # new edges (key min·n + max)
+    deg = [k] * n
+
+    def linked(u: int, w: int) -> bool:
+        d = (w - u) % n
+        if 1 <= d <= half:  # the lattice edge u → w
+            return u * n + w not in removed or min(u, w) * n + max(u, w) in added
+        if 1 <= n - d <= half:  # the lattice edge w → u
+            return w * n + u not in removed or min(u, w) * n + max(u, w) in added
+        return min(u, w) * n + max(u, w) in added
+
+    for j in range(1, half + 1):
+        for u in range(n):
+            if draw() < p:
+                w = choice(nodes)
+                while w == u or linked(u, w):
+                    w = choice(nodes)
+                    if deg[u] >= n - 1:
+                        break
+                else:
+                    v = (u + j) % n
+                    removed.add(u * n + v)
+                    deg[v] -= 1
+                    added.add(min(u, w) * n + max(u, w))
+                    deg[w] += 1
+    src = np.tile(np.arange(n, dtype=np.int64), half)
+    dst = (src + np.repeat(np.arange(1, half + 1, dtype=np.int64), n)) % n
+    alive = ~np.isin(src * n + dst, np.fromiter(removed, dtype=np.int64, count=len(removed)))
+    new = np.fromiter(added, dtype=np.int64, count=len(added))
+    return np.concatenate(
+        [np.stack([src[alive], dst[alive]], axis=1), np.stack([new // n, new % n], axis=1)]
+    )
 
 
 def assign_ties(

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("soil", "model", "batch", "equilibrium")
+SUITES = ("soil", "model", "batch", "equilibrium", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,12 +45,13 @@ doi:10.1007/s10533-007-9140-0
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from abm.errors import UserInputError
+from abm.soil import kernels
 from abm.soil.rothc_core import (  # noqa: F401 (re-exported)
     _K,
     _POWERS,
@@ -266,6 +267,12 @@ def run(
 
     # State as (4, N), contiguous per pool; two buffers swapped every month.
     state = np.array(p0.T, dtype=float, order="C", copy=True)  # never alias the caller
+    if cap is None and not record and n > 0 and m > 0:  # the compiled month: same numbers
+        drivers = (temp_a, rain_a, evap_a, cov_a, plant_a, fym_a, rmod_a, bc_in, ratio_a)
+        bc, co2_c = _run_compiled(state, smd_a, bc, soil, drivers, has_fym=has_fym, use_bc=use_bc)
+        return RothCResult(
+            pools=np.ascontiguousarray(state.T), smd=smd_a, biochar=bc, co2=co2_c, monthly=None
+        )
     lost = np.empty((4, n))
     e = np.empty((4, n))
     pw = np.empty((9, n))  # q², q⁴, …, q²⁵⁶ in rows 1–8 (see below)
@@ -421,3 +428,60 @@ def run(
         co2=co2,
         monthly=rec,
     )
+
+
+def _run_compiled(
+    state: FloatArray,
+    smd: FloatArray,
+    bc: FloatArray,
+    soil: Any,
+    drivers: tuple[Any, ...],
+    *,
+    has_fym: bool,
+    use_bc: bool,
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`run`'s month loop without a cap or records, fused per month by numba.
+
+    The exponentials stay numpy's (the temperature modifier, :func:`_exp_small` with its
+    whole-array choice between Padé and ``exp``, the biochar decay); everything between them
+    runs in :func:`abm.soil.kernels.rothc_moisture` and :func:`~abm.soil.kernels.rothc_decay_inputs`
+    in the engine's order of operations, so the results are the same doubles. ``state``
+    ``(4, N)`` and ``smd`` are updated in place; returns the biochar pool and the CO2.
+    """
+    temp_a, rain_a, evap_a, cov_a, plant_a, fym_a, rmod_a, bc_in, ratio_a = drivers
+    n = smd.size
+
+    def col(x: Any, j: int) -> Any:
+        return np.broadcast_to(x[:, j], (n,))
+
+    zeros = np.zeros(n)
+    co2 = np.zeros(n)
+    frac_co2 = 1.0 - soil.frac_bio - soil.frac_hum
+    arg, q, w1, w2 = (np.empty(n) for _ in range(4))
+    ratio_const = ratio_a.strides[1] == 0
+    if ratio_const:
+        r0 = ratio_a[:, 0]
+        to_dpm_c, to_rpm_c = col((r0 / (r0 + 1.0))[:, None], 0), col((1.0 / (r0 + 1.0))[:, None], 0)
+    flags = (use_bc, has_fym, bc_in is not None)
+    shares = (*FYM_SPLIT, 1.0 - BIOCHAR_LABILE_FRACTION, BIOCHAR_LABILE_FRACTION)
+    for j in range(temp_a.shape[1]):
+        # as the engine: a from the column as given (its shape decides numpy's exp path)
+        a_k = np.broadcast_to(rate_temperature(temp_a[:, j]) * -(K_HUM * DT), (n,))
+        rmod = zeros if rmod_a is None else col(rmod_a, j)
+        kernels.rothc_moisture(
+            smd, col(rain_a, j), col(evap_a, j), col(cov_a, j), soil.smd_max, soil.smd_bare,
+            soil.b_slope, a_k, rmod, rmod_a is not None, arg,
+        )  # fmt: skip
+        _exp_small(arg, q, w1, w2)
+        keep = np.exp(-K_BIOCHAR * DT * (arg / -(K_HUM * DT))) if use_bc else zeros
+        if ratio_const:
+            to_dpm, to_rpm = to_dpm_c, to_rpm_c
+        else:
+            r = col(ratio_a, j)
+            to_dpm, to_rpm = r / (r + 1.0), 1.0 / (r + 1.0)
+        kernels.rothc_decay_inputs(
+            q, state, co2, soil.frac_bio, soil.frac_hum, frac_co2, bc, keep, col(plant_a, j),
+            to_dpm, to_rpm, col(fym_a, j) if has_fym else zeros,
+            zeros if bc_in is None else col(bc_in, j), flags, shares,
+        )  # fmt: skip
+    return bc, co2

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from abm.errors import UserInputError
+from abm.soil import kernels
 from abm.soil.rothc_core import (
     _K,
     BIO_SHARE,
@@ -36,6 +37,10 @@ from abm.soil.rothc_core import (
 
 if TYPE_CHECKING:
     from abm.soil.saturation import Saturation
+
+COMPOSE_BLOCK = 16384
+"""Farms whose monthly maps are composed together (bounds the ``(B, 12, 4)`` decay factors;
+no effect on the result)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,13 +196,24 @@ def _month_apply(y: _Year, e: FloatArray, x: FloatArray) -> FloatArray:
 
 
 def _compose(y: _Year, rate: FloatArray, *us: FloatArray) -> tuple[FloatArray, list[FloatArray]]:
-    """Compose the 12 monthly affine maps ``P ← M_j·P + u_j`` into ``P ← A·P + u`` per farm."""
-    a_mat = np.broadcast_to(np.eye(4), (y.n, 4, 4)).copy()
-    acc = [np.zeros((y.n, 4)) for _ in us]
-    for j in range(12):
-        e = np.exp(-(_K * DT)[np.newaxis, :] * rate[:, j, np.newaxis])
-        a_mat = _month_apply(y, e, a_mat)
-        acc = [_month_apply(y, e, v) + u[:, j] for v, u in zip(acc, us, strict=True)]
+    """Compose the 12 monthly affine maps ``P ← M_j·P + u_j`` into ``P ← A·P + u`` per farm.
+
+    The monthly decay factors come from numpy's ``exp``; the composition (the operations of
+    :func:`_month_apply`, same order) runs in the compiled :mod:`abm.soil.kernels`, in blocks
+    of :data:`COMPOSE_BLOCK` farms so no ``(N, 12, 4)`` temporary is built at once.
+    """
+    a_mat = np.empty((y.n, 4, 4))
+    acc = [np.empty((y.n, 4)) for _ in us]
+    k_dt = -(_K * DT)[np.newaxis, :]
+    fb, fh = y.soil.frac_bio, y.soil.frac_hum
+    for lo in range(0, y.n, COMPOSE_BLOCK):
+        sl = slice(lo, min(lo + COMPOSE_BLOCK, y.n))
+        r = rate[sl]
+        # month by month, as the (N, 4) exponent arrays of the former loop
+        decay = np.stack([np.exp(k_dt * r[:, j, np.newaxis]) for j in range(12)], axis=1)
+        a_mat[sl] = kernels.compose_map(decay, fb[sl], fh[sl])
+        for out, u in zip(acc, us, strict=True):
+            out[sl] = kernels.compose_input(decay, fb[sl], fh[sl], np.ascontiguousarray(u[sl]))
     return a_mat, acc
 
 
