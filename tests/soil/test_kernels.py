@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from abm import equilibrium as eq
-from abm.soil import kernels, rothc
+from abm.soil import rothc
 
 
 def _reference_month_rates(clay, depth, clim, d):
@@ -83,49 +83,6 @@ def _random_inputs(seed: int, n: int, noise: bool):
         irrigation=rng.uniform(0, 40, (n, 12)) * (rng.random((n, 12)) < 0.1),
     )
     return rng.uniform(5, 45, n), rng.uniform(15, 40, n), clim, d
-
-
-@pytest.mark.parametrize(("seed", "noise"), [(0, True), (1, False), (2, True)])
-def test_month_rates_kernel_is_bit_identical(seed: int, noise: bool) -> None:
-    clay, depth, clim, d = _random_inputs(seed, 700, noise)
-    want = _reference_month_rates(clay, depth, clim, d)
-    got = eq._month_rates(clay, depth, clim, d)
-    assert got.shape == want.shape
-    assert np.array_equal(got, want)
-
-
-@pytest.mark.parametrize("seed", [0, 3])
-def test_compose_year_kernel_is_bit_identical(seed: int) -> None:
-    clay, depth, clim, d = _random_inputs(seed, 600, True)
-    rate = eq._month_rates(clay, depth, clim, d)
-    decay = np.exp(-(rothc._K * rothc.DT)[:, None, None, None] * rate[None])
-    rng = np.random.default_rng(seed)
-    fb, fh = rng.uniform(0.05, 0.2, 600), rng.uniform(0.05, 0.2, 600)
-    ins = [np.ascontiguousarray(rng.uniform(0, 0.5, (12, 600))) for _ in range(3)]
-    want = _reference_compose(decay, fb, fh, *ins)
-    got = kernels.compose_year(decay, fb, fh, *ins)
-    for g, w in zip(got, want, strict=True):
-        assert np.array_equal(g, w)
-
-
-def test_linear_fixed_point_matches_rothc_equilibrium() -> None:
-    """The kernels inside the closed-form solver: still RothC's fixed point (1e-11)."""
-    clay, depth, clim, d = _random_inputs(5, 200, False)
-    pools = eq._linear_fixed_point(clay, depth, clim, d)
-    ref, _ = rothc.equilibrium(
-        np.zeros(200),
-        clay,
-        depth,
-        clim.temp,
-        clim.rain + d.irrigation,
-        clim.evap,
-        d.plant,
-        d.fym,
-        d.covered,
-        d.dpm_rpm,
-        rate_mod=d.rate_mod,
-    )
-    np.testing.assert_allclose(pools, ref, rtol=1e-11, atol=1e-12)
 
 
 def _reference_spinup_compose(y, rate, *us):
