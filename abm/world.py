@@ -32,6 +32,15 @@ Never a different result
 * **Memory.** Each cache is a small LRU (:data:`MAX_ENTRIES` entries, at most
   :data:`MAX_BYTES` bytes), so memory stays flat over a batch of any length.
 
+Task order
+----------
+Batches hand out tasks replicate-major (:meth:`abm.batch.spec.Study.tasks`), so the runs of
+one seed come one after another and a few entries suffice. Each free worker takes the next
+task, so with ``W`` workers a seed's world may be built up to ``W`` times. Pinning a
+replicate's runs to one worker would need chunked tasks, which would coarsen progress, resume
+and the isolation of a run that kills its worker, to save at most ``W − 1`` builds per seed and
+world; it is not done.
+
 The switch: ``ABM_WORLD_REUSE=0`` in the environment (worker processes inherit it), or
 :func:`set_reuse` in a process. Results are byte-identical either way
 (``tests/test_world.py``); only the time differs.

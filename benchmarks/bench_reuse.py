@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 REPEATS = 5
-TRAJECTORIES = 2
+TRAJECTORIES = 1
 REPLICATES = 4
 
 
@@ -135,14 +135,10 @@ def run(quick: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="abm-bench-reuse-") as tmp:
         folder = Path(tmp)
         trajectories = 1 if quick else TRAJECTORIES
-        figures = compare(
-            "sensitivity", lambda f: morris_subset(f, trajectories), folder, repeats
-        )
+        figures = compare("sensitivity", lambda f: morris_subset(f, trajectories), folder, repeats)
         figures["sensitivity_runs"] = float(2 * trajectories * 18)
         replicates = 2 if quick else REPLICATES
-        figures.update(
-            compare("batch", lambda f: main_job_subset(f, replicates), folder, repeats)
-        )
+        figures.update(compare("batch", lambda f: main_job_subset(f, replicates), folder, repeats))
         figures["batch_runs"] = float(9 * replicates)
     return figures
 
