@@ -5,7 +5,7 @@ has the same seed in every scenario and design point). Building the world — la
 (:func:`abm.landscape.build_farms`), network (:func:`abm.network.farmer_network`), the
 scientists' prior, the behavioural burn-in
 (:meth:`abm.model.SoilCarbonModel._calibrate_behaviour`) and the soil spin-up
-(:func:`abm.landscape.equilibrate`) — is about a fifth of a 1,000-farm 2020–2050 run. A stage
+(:func:`abm.landscape.equilibrate`) — is about a quarter of a 1,000-farm 2020–2050 run. A stage
 whose inputs are the same as in an earlier run of this process is not built again: its result
 is copied from a small cache.
 
@@ -51,6 +51,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -169,25 +170,32 @@ class _LRU:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()  # a Dask worker may run several threads
         self.hits = 0
         self.misses = 0
 
     def get(self, key: str) -> Any:
-        item = self._items.get(key)
-        if item is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._items.move_to_end(key)
-        return item[0]
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self.hits += 1
+            self._items.move_to_end(key)
+            return item[0]
+
+    def fits(self, nbytes: int) -> bool:
+        """Whether an entry of ``nbytes`` may be kept (checked before copying it)."""
+        return nbytes <= self.max_bytes
 
     def put(self, key: str, value: Any, nbytes: int) -> None:
-        if nbytes > self.max_bytes:
+        if not self.fits(nbytes):
             return
-        self._items[key] = (value, nbytes)
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_entries or self.nbytes > self.max_bytes:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = (value, nbytes)
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries or self.nbytes > self.max_bytes:
+                self._items.popitem(last=False)
 
     @property
     def nbytes(self) -> int:
@@ -197,8 +205,9 @@ class _LRU:
         return len(self._items)
 
     def clear(self) -> None:
-        self._items.clear()
-        self.hits = self.misses = 0
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
 
 
 _BEHAVIOUR = _LRU()
@@ -277,7 +286,8 @@ class Reuse:
 
     def save_behaviour(self, model: SoilCarbonModel, streams: list[np.random.Generator]) -> None:
         """Save the first stage's result (a copy) once the burn-in is done."""
-        if not self.enabled:
+        nbytes = _nbytes(model.farms) + _nbytes(model.network.weights) + _nbytes(model.norm)
+        if not self.enabled or not _BEHAVIOUR.fits(nbytes):
             return
         state = BehaviourState(
             farms=copy.deepcopy(model.farms),
@@ -293,7 +303,6 @@ class Reuse:
                 for i, g in enumerate(streams)
             ),
         )
-        nbytes = _nbytes(state.farms) + _nbytes(state.network.weights) + _nbytes(state.norm)
         _BEHAVIOUR.put(self._k_behaviour, state, nbytes)
 
     @staticmethod
@@ -313,8 +322,9 @@ class Reuse:
 
     def save_soil(self, farms: Farms) -> None:
         """Save the farms after the spin-up (a copy)."""
-        if self.enabled:
-            _SOIL.put(self._k_soil, copy.deepcopy(farms), _nbytes(farms))
+        nbytes = _nbytes(farms)
+        if self.enabled and _SOIL.fits(nbytes):
+            _SOIL.put(self._k_soil, copy.deepcopy(farms), nbytes)
 
     # -- seed-free: the practices' effect rates (the scientists' truth) --------------------
     def effect_rates(self, compute: Callable[[], np.ndarray]) -> np.ndarray:

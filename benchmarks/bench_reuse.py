@@ -129,25 +129,32 @@ def compare(name: str, make: Callable[[Path], Path], folder: Path, repeats: int)
     }
 
 
-def run(quick: bool = False) -> dict[str, float]:
+def run(quick: bool = False, parts: tuple[str, ...] = ("sensitivity", "batch")) -> dict[str, float]:
     """All world-reuse figures (``quick``: one trajectory, two replicates, one repeat)."""
     repeats = 1 if quick else REPEATS
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="abm-bench-reuse-") as tmp:
         folder = Path(tmp)
-        trajectories = 1 if quick else TRAJECTORIES
-        figures = compare("sensitivity", lambda f: morris_subset(f, trajectories), folder, repeats)
-        figures["sensitivity_runs"] = float(2 * trajectories * 18)
-        replicates = 2 if quick else REPLICATES
-        figures.update(compare("batch", lambda f: main_job_subset(f, replicates), folder, repeats))
-        figures["batch_runs"] = float(9 * replicates)
+        if "sensitivity" in parts:
+            trajectories = 1 if quick else TRAJECTORIES
+            make = lambda f: morris_subset(f, trajectories)  # noqa: E731
+            figures.update(compare("sensitivity", make, folder, repeats))
+            figures["sensitivity_runs"] = float(2 * trajectories * 18)
+        if "batch" in parts:
+            replicates = 2 if quick else REPLICATES
+            make = lambda f: main_job_subset(f, replicates)  # noqa: E731
+            figures.update(compare("batch", make, folder, repeats))
+            figures["batch_runs"] = float(9 * replicates)
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    parser.add_argument("--part", choices=("sensitivity", "batch"), help="only this comparison")
     args = parser.parse_args(argv)
-    print(json.dumps(run(quick=args.quick), indent=2, sort_keys=True))
+    parts = (args.part,) if args.part else ("sensitivity", "batch")
+    print(json.dumps(run(quick=args.quick, parts=parts), indent=2, sort_keys=True))
     return 0
 
 

@@ -103,6 +103,17 @@ def test_caches_are_bounded() -> None:
     assert lru.get("big") is None
 
 
+def test_a_world_over_the_byte_bound_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cache in (world._BEHAVIOUR, world._SOIL):
+        monkeypatch.setattr(cache, "max_bytes", 1000)
+    p = resolve_params(None, {"n_farms": 30, "end_year": 2021})
+    model_module.SoilCarbonModel(p, seed=1)
+    model_module.SoilCarbonModel(p, seed=1)
+    stats = world.stats()
+    assert stats["behaviour"]["entries"] == stats["soil"]["entries"] == 0
+    assert stats["behaviour"]["misses"] == 2
+
+
 def test_the_switch(monkeypatch: pytest.MonkeyPatch) -> None:
     for value, on in (("0", False), ("off", False), ("1", True), ("", True)):
         monkeypatch.setenv(world.ENV_VAR, value)
