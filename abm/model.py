@@ -16,7 +16,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from abm import accounting, reporters, resources
+from abm import accounting, reporters, resources, world
 from abm._compat import mesa_seed_kwargs
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
 from abm.agents.government import policy_tiers
@@ -91,9 +91,16 @@ class SoilCarbonModel(SoilYear, Observer, mesa.Model):
         self.flows: dict[str, float] = defaultdict(float)
         self.zone_names = zone_list(p)
         net = p.network
+        # the world of an earlier run of this seed and these parameters, if any (abm.world);
+        # not for subclasses, which may build it differently
+        reuse = world.Reuse(p, seed, enabled=type(self) is SoilCarbonModel)
+        saved = reuse.behaviour()
 
         # ---- landscape, soils and practices --------------------------------------------
-        self.farms = build_farms(p, rng_land, n_ngos=net.n_ngos, n_businesses=net.n_businesses)
+        if saved is None:
+            self.farms = build_farms(p, rng_land, n_ngos=net.n_ngos, n_businesses=net.n_businesses)
+        else:  # the farms after the burn-in, the network, the database, the intercepts
+            world.restore_behaviour(self, saved)
         f = self.farms
         self.shapes = resources.practice_shapes(p)
         self.practice_table = PracticeTable(
@@ -115,13 +122,14 @@ class SoilCarbonModel(SoilYear, Observer, mesa.Model):
         self._climate(rng_clim)
 
         # ---- network -------------------------------------------------------------------
-        self.network = farmer_network(
-            f.zone,
-            degree=net.peer_degree,
-            rewire_prob=net.rewire_prob,
-            cross_zone_share=net.cross_zone_share,
-            rng=rng_net,
-        )
+        if saved is None:
+            self.network = farmer_network(
+                f.zone,
+                degree=net.peer_degree,
+                rewire_prob=net.rewire_prob,
+                cross_zone_share=net.cross_zone_share,
+                rng=rng_net,
+            )
 
         # ---- agents --------------------------------------------------------------------
         area_by_gov = np.bincount(f.gov, weights=f.area, minlength=net.n_governments)
@@ -144,12 +152,14 @@ class SoilCarbonModel(SoilYear, Observer, mesa.Model):
         # of *sequestration*, what MRV verifies and carbon schemes pay: the gain of practices
         # whose carbon is brought onto the farm (manure, compost, biochar) is storage, none of it
         # sequestered (SCIENCE.md §7), so their expected credits are 0
-        brought_in = self.shapes.manure | (self.shapes.biochar > 0)
-        truth = np.where(brought_in[None, :], 0.0, practice_effect_rates(p, self.zone_names))
-        rel = p.advice.prior_rel_sd
-        self.rate_mean = truth * np.exp(rel * rng_science.standard_normal(truth.shape))
-        self.rate_sd = rel * np.abs(truth) + 1e-3
-        self.farm_rate_var = float(np.var(truth))
+        if saved is None:
+            brought_in = self.shapes.manure | (self.shapes.biochar > 0)
+            rates = reuse.effect_rates(lambda: practice_effect_rates(p, self.zone_names))
+            truth = np.where(brought_in[None, :], 0.0, rates)
+            rel = p.advice.prior_rel_sd
+            self.rate_mean = truth * np.exp(rel * rng_science.standard_normal(truth.shape))
+            self.rate_sd = rel * np.abs(truth) + 1e-3
+            self.farm_rate_var = float(np.var(truth))
 
         # ---- behaviour: intercepts make the no-new-policy start stationary ---------------
         self.weights = Weights(
@@ -169,16 +179,25 @@ class SoilCarbonModel(SoilYear, Observer, mesa.Model):
         self.instruments = self._no_policy()
         self.campaign_level = 0.0
         self.burning_in = False
-        self._calibrate_behaviour()
-        equilibrate(
-            f,
-            p,
-            self.shapes,
-            self.practice_use(),
-            self.normals,
-            self.saturation,
-            len(self.zone_names),
-        )
+        if saved is None:
+            self._calibrate_behaviour()
+            reuse.save_behaviour(self, streams)
+        else:
+            reuse.restore_streams(saved, streams)  # as the burn-in left them
+        started = reuse.soil()
+        if started is None:
+            equilibrate(
+                f,
+                p,
+                self.shapes,
+                self.practice_use(),
+                self.normals,
+                self.saturation,
+                len(self.zone_names),
+            )
+            reuse.save_soil(f)
+        else:
+            self.farms = f = started
         self.soc_start = f.soc()
         self.stock0 = float((self.soc_start * f.area).sum())
         self.storage_start = self.storage_per_ha()

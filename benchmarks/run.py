@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/run.py --json bench.json [--quick] [--only soil,model,batch]
+    python benchmarks/run.py --json bench.json [--quick] [--only soil,model,batch,reuse]
 
 Each ``benchmarks/bench_<name>.py`` exposes ``run(quick: bool = False) -> dict[str, float]``;
 its figures are ratios against a baseline measured in the same run (see each module), plus raw
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("soil", "model", "batch", "equilibrium", "scale")
+SUITES = ("soil", "model", "batch", "equilibrium", "scale", "reuse")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -540,3 +540,16 @@ def test_each_scenario_is_analysed_on_its_own(tmp_path: Path) -> None:
     st = st.set_index(["scenario", "parameter"])["value"]
     assert st["default", "x1"] > 0.5
     assert st["x1_off", "x1"] < 0.1 and st["x1_off", "x2"] > 0.5
+
+
+def test_reduced_sobol_study_is_valid() -> None:
+    """experiments/sensitivity_sobol_n64.toml: the reduced study of the docs, 640 runs."""
+    from abm.sensitivity.study import prepare
+
+    root = Path(__file__).resolve().parents[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan, sens, _ = prepare(root / "experiments" / "sensitivity_sobol_n64.toml", False)
+    full, _, _ = prepare(root / "experiments" / "sensitivity_sobol.toml", False)
+    assert list(plan.design.columns) == list(full.design.columns)
+    assert sens.methods == ("sobol",) and plan.n_runs == 64 * (8 + 2)
