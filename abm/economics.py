@@ -249,17 +249,19 @@ def net_benefits(
 def cost_trend(params: Any, year: int) -> FloatArray:
     """(P,) annual cost of each practice in ``year``, EUR/ha/yr, after technical change.
 
-    ``market.cost_decline_eur_per_ha[p]`` is reached linearly over ``market.cost_decline_yr``
-    years from the model's start year: ``cost_p − decline_p · min(1, (year − start + 1) / T)``
-    (0 before the start, so the burn-in and the stationary intercepts see the start-year
-    cost). A relative advantage gained by every farm — cheaper inputs and machinery — as
-    opposed to a payment: no budget, no scheme openness, no crowding-out, no public spend.
+    ``market.cost_decline_eur_per_ha[p]`` is gained after the model's start year, linearly
+    over ``market.cost_decline_yr`` years: ``cost_p − decline_p · min(1, (year − start) / T)``.
+    The start year keeps its cost — the burn-in and the stationary intercepts see it, and the
+    first simulated year reproduces the first observed share — and the decline is complete
+    ``T`` years later. A relative advantage gained by every farm — cheaper inputs and
+    machinery — as opposed to a payment: no budget, no scheme openness, no crowding-out, no
+    public spend.
     """
     m = params.market
     base = np.array(
         [getattr(params.practices, pid).annual_cost_eur_per_ha for pid in PRACTICE_IDS], float
     )
-    share = min(1.0, max(0.0, (year - params.start_year + 1) / m.cost_decline_yr))
+    share = min(1.0, max(0.0, (year - params.start_year) / m.cost_decline_yr))
     decline = np.array([m.cost_decline_eur_per_ha.get(pid, 0.0) for pid in PRACTICE_IDS])
     out: FloatArray = base - decline * share
     return out

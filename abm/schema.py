@@ -633,7 +633,7 @@ class Market(_Section):
         1.0,
         "yr",
         "judgement (1-45, calibrated in the history fits): years over which the fall is reached, "
-        "linearly from the start year (technical change is gradual: glyphosate prices fell over "
+        "linearly after the start year (technical change is gradual: glyphosate prices fell over "
         "the 1980s-2000s, Duke & Powles 2008, Pest Manag. Sci. 64:319)",
         ge=1.0,
         le=200.0,

@@ -43,8 +43,8 @@ def test_cost_trend_is_linear_from_the_start_year() -> None:
         }
     )
     base = p.practices.conservation_agriculture.annual_cost_eur_per_ha
-    got = [cost_trend(p, y)[K] for y in (1999, 2000, 2001, 2003, 2010)]
-    assert got == pytest.approx([base, base - 25, base - 50, base - 100, base - 100])
+    got = [cost_trend(p, y)[K] for y in (1999, 2000, 2001, 2003, 2004, 2010)]
+    assert got == pytest.approx([base, base, base - 25, base - 75, base - 100, base - 100])
     others = [i for i in range(len(PRACTICE_IDS)) if i != K]
     default = as_params({"start_year": 2000})
     np.testing.assert_array_equal(cost_trend(p, 2010)[others], cost_trend(default, 2010)[others])
