@@ -30,11 +30,12 @@ How schemes enter a farmer's expectation (SCIENCE.md §8):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from abm.practices import C_TO_CO2
+from abm.practices import C_TO_CO2, PRACTICE_IDS
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -243,3 +244,24 @@ def net_benefits(
     # so enrolling can never make a practice look worse than without the programme
     sd = pt.uncertainty[None, :] + np.where(is_open, inset_eur_per_tc, 0.0) * rate_sd
     return nb_new, nb_keep, sd
+
+
+def cost_trend(params: Any, year: int) -> FloatArray:
+    """(P,) annual cost of each practice in ``year``, EUR/ha/yr, after technical change.
+
+    ``market.cost_decline_eur_per_ha[p]`` is gained after the model's start year, linearly
+    over ``market.cost_decline_yr`` years: ``cost_p − decline_p · min(1, (year − start) / T)``.
+    The start year keeps its cost — the burn-in and the stationary intercepts see it, and the
+    first simulated year reproduces the first observed share — and the decline is complete
+    ``T`` years later. A relative advantage gained by every farm — cheaper inputs and
+    machinery — as opposed to a payment: no budget, no scheme openness, no crowding-out, no
+    public spend.
+    """
+    m = params.market
+    base = np.array(
+        [getattr(params.practices, pid).annual_cost_eur_per_ha for pid in PRACTICE_IDS], float
+    )
+    share = min(1.0, max(0.0, (year - params.start_year) / m.cost_decline_yr))
+    decline = np.array([m.cost_decline_eur_per_ha.get(pid, 0.0) for pid in PRACTICE_IDS])
+    out: FloatArray = base - decline * share
+    return out

@@ -21,7 +21,7 @@ from abm._compat import mesa_seed_kwargs
 from abm.agents import NGO, AgriFoodBusiness, Farmer, Government, Scientist
 from abm.agents.government import policy_tiers
 from abm.decisions import Weights, adoption_utility, calibrate_intercepts, decide, retention_utility
-from abm.economics import Instruments, PracticeTable, net_benefits, ramp
+from abm.economics import Instruments, PracticeTable, cost_trend, net_benefits, ramp
 from abm.exchanges import Ledger
 from abm.landscape import build_farms, equilibrate, practice_effect_rates, zone_list, zone_normals
 from abm.model_observe import Observer
@@ -415,6 +415,8 @@ class SoilCarbonModel(SoilYear, Observer, mesa.Model):
         f = self.farms
         self.flows = defaultdict(float)
         active = p.policy.start_year <= self.year <= p.policy.end_year
+        if p.market.cost_decline_eur_per_ha:
+            self.practice_table.annual_cost = cost_trend(p, self.year)
         if self.year == p.policy.start_year:
             f.prior_share = f.area_share.copy()  # what payments cannot make additional
         self.campaign_level = p.advice.campaign_intensity if active else 0.0

@@ -180,6 +180,7 @@ _DICT_LEAVES = {
     "landscape.system_shares",
     "landscape.feasible_share",
     "policy.subsidy_by_practice",
+    "market.cost_decline_eur_per_ha",
 }
 
 

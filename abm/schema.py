@@ -569,7 +569,8 @@ class Policy(_Section):
 
 
 class Market(_Section):
-    """Agri-food businesses: supply contracts with premiums, carbon insetting."""
+    """Agri-food businesses: supply contracts with premiums, carbon insetting; the trend of
+    practice costs from technical change (``cost_decline_*``)."""
 
     premium_eur_per_ha: float = P(
         0.0,
@@ -619,6 +620,41 @@ class Market(_Section):
     campaign_demand_effect: float = P(
         0.5, "per unit campaign intensity", "judgement (0-1)", ge=0.0, le=10.0
     )
+    cost_decline_eur_per_ha: dict[str, float] = P(
+        {},
+        "EUR/ha/yr",
+        "scenario choice (history fits): fall of a practice's net annual cost after the start "
+        "year from technical change, for every farm — not a payment (no budget, no scheme "
+        "openness, no public spend). Conservation agriculture: cheaper glyphosate and no-till "
+        "seeders from the 1980s (Derpsch et al. 2010, Int. J. Agric. Biol. Eng. 3(1):1); "
+        "calibrated by calibration/adoption_curve.toml",
+    )
+    cost_decline_yr: float = P(
+        1.0,
+        "yr",
+        "judgement (1-45, calibrated in the history fits): years over which the fall is reached, "
+        "linearly after the start year (technical change is gradual: glyphosate prices fell over "
+        "the 1980s-2000s, Duke & Powles 2008, Pest Manag. Sci. 64:319)",
+        ge=1.0,
+        le=200.0,
+        sens=(1.0, 45.0),
+    )
+
+    @model_validator(mode="after")
+    def _check_decline(self) -> Market:
+        bad = sorted(set(self.cost_decline_eur_per_ha) - set(PRACTICE_IDS))
+        if bad:
+            raise ValueError(
+                f"cost_decline_eur_per_ha: unknown {bad}; allowed: {', '.join(PRACTICE_IDS)}"
+            )
+        if any(
+            not -MAX_SUBSIDY <= v <= MAX_SUBSIDY or not math.isfinite(v)
+            for v in self.cost_decline_eur_per_ha.values()
+        ):
+            raise ValueError(
+                f"cost_decline_eur_per_ha: values must lie in [-{MAX_SUBSIDY:g}, {MAX_SUBSIDY:g}]"
+            )
+        return self
 
 
 class Advice(_Section):
