@@ -1,8 +1,11 @@
-"""Compiled (numba) helpers of the model year outside the soil engine: copies only.
+"""Compiled (numba) helpers of the model year outside the soil engine, bit-identical to numpy.
 
-The kernels here move values without arithmetic, so they return exactly what the numpy code
-they replace returns. Like :mod:`abm.soil.kernels`, numba is imported on the first call (so
-``import abm.model`` stays light), compiled code is cached on disk, and every kernel is serial.
+The kernels here move values, or do the element-wise arithmetic of a numpy expression in the
+same operation order (numba compiles without fast-math: no re-association, no fused
+multiply-add), so they return exactly what the numpy code they replace returns; reductions and
+transcendental functions stay in numpy. Like :mod:`abm.soil.kernels`, numba is imported on the
+first call (so ``import abm.model`` stays light), compiled code is cached on disk, and every
+kernel is serial.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-_KERNELS = ("put_rows",)
+_KERNELS = ("put_rows", "plant_drivers", "rate_drivers")
 
 
 def _compile_all() -> None:
@@ -70,4 +73,50 @@ def stack_rows(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     for src, rows in parts:
         put_rows(np.ascontiguousarray(src), rows, out, start)
         start += rows.size
+    return out
+
+
+@_lazy
+def plant_drivers(
+    base: np.ndarray,
+    pattern: np.ndarray,
+    extra_dot: np.ndarray,
+    dpm_dot: np.ndarray,
+    res_in: np.ndarray,
+    dpm_crop: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(plant, dpm_rpm)`` of :func:`abm.resources.drivers`, fused (same operation order).
+
+    ``extra_dot`` and ``dpm_dot`` are the (N, 12) products of the extra input (and its DPM
+    part) with the practices' months, ``res_in`` the (N,) returned residues, ``pattern`` the
+    farm's harvest pattern, ``dpm_crop`` the crop DPM/RPM ratio.
+    """
+    n, n_m = base.shape
+    k = dpm_crop / (1 + dpm_crop)
+    k_base = dpm_crop / (1.0 + dpm_crop)
+    plant = np.empty((n, n_m))
+    ratio = np.empty((n, n_m))
+    for i in range(n):
+        r = res_in[i]
+        for j in range(n_m):
+            rp = r * pattern[i, j]
+            b = base[i, j]
+            p = b + (extra_dot[i, j] + rp)
+            dpm = b * k_base + (dpm_dot[i, j] + rp * k)
+            rpm = p - dpm
+            plant[i, j] = p
+            ratio[i, j] = dpm / rpm if rpm > 1e-12 else dpm_crop
+    return plant, ratio
+
+
+@_lazy
+def rate_drivers(rate: np.ndarray, cover_share: np.ndarray, partly: np.ndarray) -> np.ndarray:
+    """(N, 12) decomposition modifier: ``rate × (1 − 0.4 × cover share)`` in partly bare months."""
+    n, n_m = partly.shape
+    out = np.empty((n, n_m))
+    for i in range(n):
+        x = rate[i]
+        xc = x * (1.0 - 0.4 * cover_share[i])
+        for j in range(n_m):
+            out[i, j] = xc if partly[i, j] else x
     return out
