@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-_KERNELS = ("put_rows", "plant_drivers", "rate_drivers")
+_KERNELS = ("put_rows", "plant_drivers", "rate_drivers", "net_benefit_terms")
 
 
 def _compile_all() -> None:
@@ -120,3 +120,43 @@ def rate_drivers(rate: np.ndarray, cover_share: np.ndarray, partly: np.ndarray) 
         for j in range(n_m):
             out[i, j] = xc if partly[i, j] else x
     return out
+
+
+@_lazy
+def net_benefit_terms(
+    per_farm: tuple, per_cell: tuple, per_practice: tuple, crowding_out: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(NB_new, NB_keep, sd)`` of :func:`abm.economics.net_benefits` from its numpy parts.
+
+    ``per_farm``: (N,) ``gov``, ``inset`` (insetting EUR/t C or 0), ``access``, ``is_open``,
+    ``tier_new`` and ``tier_keep`` (marginal per-hectare levels); ``per_cell``: (N, P)
+    ``rate``, ``rate_sd``, ``carbon_new``, ``carbon_keep``, ``cost_dev``, ``last_paid``,
+    ``adopted``, ``ramp`` (benefit reached) and the (G, P) ``subsidy``; ``per_practice``: (P,)
+    ``premium``, ``tier_practices``, ``annual_cost``, ``mandate``, ``ban``, ``mean_benefit``,
+    ``establishment`` (annualised), ``benefit``, ``uncertainty``. Same operation order as the
+    numpy expressions; every ``max``/``clip`` is done by the caller with numpy.
+    """
+    gov, inset, access, is_open, tier_new, tier_keep = per_farm
+    rate, rate_sd, c_new, c_keep, cost_dev, last_paid, adopted, rmp, subsidy = per_cell
+    premium, tier_p, annual, mandate, ban, mean_benefit, establishment, benefit, unc = per_practice
+    n, n_p = rate.shape
+    nb_new = np.empty((n, n_p))
+    nb_keep = np.empty((n, n_p))
+    sd = np.empty((n, n_p))
+    for i in range(n):
+        g = gov[i]
+        ins_i = inset[i]
+        for p in range(n_p):
+            other = (subsidy[g, p] + ins_i * rate[i, p]) + (premium[p] if access[i] else 0.0)
+            t_new = tier_new[i] if tier_p[p] else 0.0
+            t_keep = tier_keep[i] if tier_p[p] else 0.0
+            pay_new = (other + t_new) + c_new[i, p] if is_open[i] else 0.0
+            pay_keep = (other + t_keep) + c_keep[i, p] if is_open[i] else 0.0
+            base = (-(annual[p] + cost_dev[i, p]) + mandate[p]) - ban[p]
+            nb_new[i, p] = ((base + pay_new) + mean_benefit[p]) - establishment[p]
+            paid = last_paid[i, p]
+            stopped = paid > 0 and (pay_keep if adopted[i, p] else pay_new) <= 0
+            lost = crowding_out * paid if stopped else 0.0
+            nb_keep[i, p] = ((base + pay_keep) + benefit[p] * rmp[i, p]) - lost
+            sd[i, p] = unc[p] + (ins_i if is_open[i] else 0.0) * rate_sd[i, p]
+    return nb_new, nb_keep, sd

@@ -104,3 +104,107 @@ def test_harvest_pattern_cache_follows_the_base_input() -> None:
     assert _bits_equal(harvest_pattern(base), fresh(base))
     other = rng.random((50, 12))
     assert _bits_equal(harvest_pattern(other), fresh(other))
+
+
+def _former_net_benefits(pt, ins, *, zone, gov, area_ha, adopted, years, last_paid, cost_dev,
+                         open_to_schemes, crowding_out, horizon, discount_rate):  # fmt: skip
+    """abm.economics.net_benefits before the fused kernel (numpy, verbatim)."""
+    from abm.economics import C_TO_CO2, capital_recovery, level_at, mean_ramp, ramp
+
+    rate_sd = ins.rate_sd[zone]
+    inset_eur_per_tc = np.where(ins.access, ins.insetting_price * C_TO_CO2, 0.0)[:, None]
+    rate = np.maximum(ins.rate_mean[zone], 0.0)
+    levels = ins.tier_levels[gov]
+    n_tier = (adopted & ins.tier_practices[None, :]).sum(axis=1)
+    tier_new = np.where(
+        ins.tier_practices, (level_at(levels, n_tier + 1) - level_at(levels, n_tier))[:, None], 0.0
+    )
+    tier_keep = np.where(
+        ins.tier_practices, (level_at(levels, n_tier) - level_at(levels, n_tier - 1))[:, None], 0.0
+    )
+    c = ins.carbon_net_eur_per_tc * rate
+    fixed = ins.fixed_cost_farmer / area_ha if ins.carbon_price > 0 else np.zeros_like(area_ha)
+    x = (adopted * c).sum(axis=1) - fixed
+    pos = np.maximum(x, 0.0)[:, None]
+    carbon_new = np.maximum(x[:, None] + c, 0.0) - pos
+    carbon_keep = pos - np.maximum(x[:, None] - c, 0.0)
+    other = (
+        ins.subsidy[gov]
+        + inset_eur_per_tc * rate
+        + np.where(ins.access[:, None], ins.premium[None, :], 0.0)
+    )
+    is_open = open_to_schemes[:, None]
+    pay_new = np.where(is_open, other + tier_new + carbon_new, 0.0)
+    pay_keep = np.where(is_open, other + tier_keep + carbon_keep, 0.0)
+    base = -(pt.annual_cost[None, :] + cost_dev) + ins.mandate_penalty - ins.ban_penalty
+    crf = capital_recovery(discount_rate, horizon)
+    nb_new = (
+        base
+        + pay_new
+        + pt.benefit * mean_ramp(horizon, pt.years_to_benefit)
+        - pt.establishment_cost * crf
+    )
+    stopped = (last_paid > 0) & (np.where(adopted, pay_keep, pay_new) <= 0)
+    nb_keep = (
+        base
+        + pay_keep
+        + pt.benefit[None, :] * ramp(years, pt.years_to_benefit[None, :])
+        - np.where(stopped, crowding_out * last_paid, 0.0)
+    )
+    sd = pt.uncertainty[None, :] + np.where(is_open, inset_eur_per_tc, 0.0) * rate_sd
+    return nb_new, nb_keep, sd
+
+
+def test_net_benefits_equal_the_former_numpy_code() -> None:
+    from abm.economics import Instruments, PracticeTable, net_benefits
+
+    rng = np.random.default_rng(5)
+    n, n_p, n_g, n_z, k = 600, 8, 3, 4, 4
+
+    def r(*shape: int, lo: float = -50.0, hi: float = 50.0) -> np.ndarray:
+        return rng.uniform(lo, hi, shape)
+
+    pt = PracticeTable(
+        annual_cost=r(n_p, lo=0),
+        establishment_cost=r(n_p, lo=0),
+        benefit=r(n_p),
+        years_to_benefit=rng.integers(0, 6, n_p).astype(float),
+        complexity=r(n_p, lo=0, hi=1),
+        uncertainty=r(n_p, lo=0),
+    )
+    for carbon_price in (0.0, 80.0):
+        ins = Instruments(
+            subsidy=r(n_g, n_p, lo=0) * (rng.random((n_g, n_p)) > 0.5),
+            tier_levels=np.cumsum(r(n_g, k + 1, lo=0), axis=1),
+            tier_practices=rng.random(n_p) > 0.4,
+            carbon_price=carbon_price,
+            buffer_share=0.2,
+            deduction_share=0.1,
+            fixed_cost_farmer=300.0,
+            mandate_penalty=r(n_p, lo=0) * (rng.random(n_p) > 0.7),
+            ban_penalty=r(n_p, lo=0) * (rng.random(n_p) > 0.7),
+            duty=np.zeros(n_p),
+            premium=r(n_p, lo=0),
+            insetting_price=25.0,
+            access=rng.random(n) > 0.5,
+            rate_mean=r(n_z, n_p, lo=-0.2, hi=0.6),
+            rate_sd=r(n_z, n_p, lo=0, hi=0.3),
+        )
+        adopted = rng.random((n, n_p)) > 0.6
+        kw = dict(
+            zone=rng.integers(0, n_z, n),
+            gov=rng.integers(0, n_g, n),
+            area_ha=r(n, lo=5, hi=300),
+            adopted=adopted,
+            years=np.where(adopted, rng.integers(1, 9, (n, n_p)), 0).astype(float),
+            last_paid=r(n, n_p, lo=0) * (rng.random((n, n_p)) > 0.5),
+            cost_dev=r(n, n_p, lo=-10, hi=10),
+            open_to_schemes=rng.random(n) > 0.2,
+            crowding_out=0.3,
+            horizon=10.0,
+            discount_rate=0.05,
+        )
+        got = net_benefits(pt, ins, **kw)
+        want = _former_net_benefits(pt, ins, **kw)
+        for g, w in zip(got, want, strict=True):
+            assert _bits_equal(g, w)
