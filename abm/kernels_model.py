@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-_KERNELS = ("put_rows", "plant_drivers", "rate_drivers", "net_benefit_terms")
+_KERNELS = (
+    "put_rows",
+    "plant_drivers",
+    "rate_drivers",
+    "net_benefit_terms",
+    "adoption_utility",
+    "retention_utility",
+)
 
 
 def _compile_all() -> None:
@@ -160,3 +167,50 @@ def net_benefit_terms(
             nb_keep[i, p] = ((base + pay_keep) + benefit[p] * rmp[i, p]) - lost
             sd[i, p] = unc[p] + (ins_i if is_open[i] else 0.0) * rate_sd[i, p]
     return nb_new, nb_keep, sd
+
+
+@_lazy
+def adoption_utility(cells: tuple, farms: tuple, practices: tuple, w: tuple) -> np.ndarray:
+    """:func:`abm.decisions.adoption_utility` fused, in the numpy expression's order.
+
+    ``cells`` (N, P): ``nb_new``, ``sd``, ``norm``, ``knowledge``; ``farms`` (N,):
+    ``attitude``, ``risk_aversion``, ``n_used``; ``practices`` (P,): ``complexity``, ``duty``;
+    ``w``: ``(w_economic, w_attitude, w_norm, w_control, w_load)``.
+    """
+    nb, sd, norm, kn = cells
+    att, risk, n_used = farms
+    cx, duty = practices
+    w_e, w_a, w_n, w_c, w_l = w
+    n, n_p = nb.shape
+    out = np.empty((n, n_p))
+    for i in range(n):
+        b = w_a * (att[i] - 0.5)
+        f = w_l * n_used[i]
+        for p in range(n_p):
+            a = ((w_e * kn[i, p]) * nb[i, p]) / 100.0
+            e = (risk[i] * sd[i, p]) / 100.0
+            out[i, p] = ((((a + b) + w_n * norm[i, p]) + w_c * (kn[i, p] - cx[p])) - e) - f
+            out[i, p] += duty[p]
+    return out
+
+
+@_lazy
+def retention_utility(
+    nb_keep: np.ndarray,
+    attitude: np.ndarray,
+    norm: np.ndarray,
+    years_capped: np.ndarray,
+    duty: np.ndarray,
+    w: tuple,
+) -> np.ndarray:
+    """:func:`abm.decisions.retention_utility` fused (``years_capped`` = min(years, 10))."""
+    w_e, w_a, w_n, w_h = w
+    n, n_p = nb_keep.shape
+    out = np.empty((n, n_p))
+    for i in range(n):
+        b = w_a * (attitude[i] - 0.5)
+        for p in range(n_p):
+            a = (w_e * nb_keep[i, p]) / 100.0
+            h = (w_h * years_capped[i, p]) / 10.0
+            out[i, p] = (((a + b) + w_n * norm[i, p]) + h) + duty[p]
+    return out

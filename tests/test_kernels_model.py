@@ -208,3 +208,35 @@ def test_net_benefits_equal_the_former_numpy_code() -> None:
         want = _former_net_benefits(pt, ins, **kw)
         for g, w in zip(got, want, strict=True):
             assert _bits_equal(g, w)
+
+
+def test_utilities_equal_the_former_numpy_expressions() -> None:
+    from abm.decisions import Weights, adoption_utility, retention_utility
+
+    rng = np.random.default_rng(6)
+    n, n_p = 500, 8
+    w = Weights(w_economic=1.3, w_attitude=0.7, w_norm=2.1, w_control=0.4, w_habit=0.9, w_load=0.35)
+    nb_new, nb_keep, sd = (rng.normal(0, 80, (n, n_p)) for _ in range(3))
+    norm, knowledge = rng.random((n, n_p)), rng.random((n, n_p))
+    attitude, risk, n_used = rng.random(n), rng.random(n), rng.integers(0, 5, n).astype(float)
+    complexity, duty = rng.random(n_p), rng.normal(0, 1, n_p) * (rng.random(n_p) > 0.5)
+    years = rng.integers(0, 15, (n, n_p)).astype(float)
+    want_adopt = (
+        w.w_economic * knowledge * nb_new / 100.0
+        + w.w_attitude * (attitude[:, None] - 0.5)
+        + w.w_norm * norm
+        + w.w_control * (knowledge - complexity[None, :])
+        - risk[:, None] * sd / 100.0
+        - w.w_load * n_used[:, None]
+        + duty[None, :]
+    )
+    want_keep = (
+        w.w_economic * nb_keep / 100.0
+        + w.w_attitude * (attitude[:, None] - 0.5)
+        + w.w_norm * norm
+        + w.w_habit * np.minimum(years, 10.0) / 10.0
+        + duty[None, :]
+    )
+    got = adoption_utility(nb_new, sd, attitude, norm, knowledge, complexity, risk, n_used, duty, w)
+    assert _bits_equal(got, want_adopt)
+    assert _bits_equal(retention_utility(nb_keep, attitude, norm, years, duty, w), want_keep)
