@@ -59,6 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from abm import kernels_model
 from abm.soil import kernels
 
 FloatArray = NDArray[np.float64]
@@ -95,16 +96,19 @@ def adoption_utility(
     duty: FloatArray,
     w: Weights,
 ) -> FloatArray:
-    """Utility of adopting, without the intercept; shapes broadcast to (N, P)."""
-    return (
-        w.w_economic * knowledge * nb_new / 100.0
-        + w.w_attitude * (attitude[:, None] - 0.5)
-        + w.w_norm * norm
-        + w.w_control * (knowledge - complexity[None, :])
-        - risk_aversion[:, None] * sd / 100.0
-        - w.w_load * n_used[:, None]
-        + duty[None, :]
-    )
+    """Utility of adopting, without the intercept; shapes broadcast to (N, P).
+
+    ``w_economic·knowledge·NB/100 + w_attitude·(attitude − 0.5) + w_norm·norm
+    + w_control·(knowledge − complexity) − risk_aversion·sd/100 − w_load·n_used + duty``,
+    fused in that order (:func:`abm.kernels_model.adoption_utility`).
+    """
+    shape = np.broadcast_shapes(np.shape(nb_new), np.shape(sd), np.shape(norm))
+    cells = tuple(np.broadcast_to(x, shape) for x in (nb_new, sd, norm, knowledge))
+    farms = tuple(np.broadcast_to(x, shape[:1]) for x in (attitude, risk_aversion, n_used))
+    practices = tuple(np.broadcast_to(x, shape[1:]) for x in (complexity, duty))
+    weights = (w.w_economic, w.w_attitude, w.w_norm, w.w_control, w.w_load)
+    out: FloatArray = kernels_model.adoption_utility(cells, farms, practices, weights)
+    return out
 
 
 def retention_utility(
@@ -115,14 +119,24 @@ def retention_utility(
     duty: FloatArray,
     w: Weights,
 ) -> FloatArray:
-    """Utility of keeping a practice, without the intercept; shapes broadcast to (N, P)."""
-    return (
-        w.w_economic * nb_keep / 100.0
-        + w.w_attitude * (attitude[:, None] - 0.5)
-        + w.w_norm * norm
-        + w.w_habit * np.minimum(years, 10.0) / 10.0
-        + duty[None, :]
+    """Utility of keeping a practice, without the intercept; shapes broadcast to (N, P).
+
+    ``w_economic·NB/100 + w_attitude·(attitude − 0.5) + w_norm·norm
+    + w_habit·min(years, 10)/10 + duty``, fused in that order
+    (:func:`abm.kernels_model.retention_utility`).
+    """
+    capped = np.minimum(years, 10.0)
+    shape = np.broadcast_shapes(np.shape(nb_keep), np.shape(norm), capped.shape)
+    cells = [np.broadcast_to(x, shape) for x in (nb_keep, norm, capped)]
+    out: FloatArray = kernels_model.retention_utility(
+        cells[0],
+        np.broadcast_to(attitude, shape[:1]),
+        cells[1],
+        cells[2],
+        np.broadcast_to(duty, shape[1:]),
+        (w.w_economic, w.w_attitude, w.w_norm, w.w_habit),
     )
+    return out
 
 
 @dataclass

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from abm import kernels_model
 from abm.practices import C_TO_CO2, PRACTICE_IDS
 
 FloatArray = NDArray[np.float64]
@@ -167,8 +168,8 @@ def carbon_values(
     its current practices, ``c`` (N, P) each practice's expected credit income, and the
     carbon value of adopting / keeping each practice (both >= 0, see the module docstring).
     """
-    rate = np.maximum(ins.rate_mean[zone], 0.0)
-    c = ins.carbon_net_eur_per_tc * rate
+    # element-wise per zone, then per farm: the same doubles as per farm
+    c = (ins.carbon_net_eur_per_tc * np.maximum(ins.rate_mean, 0.0))[zone]
     fixed = ins.fixed_cost_farmer / area_ha if ins.carbon_price > 0 else np.zeros_like(area_ha)
     x = (adopted * c).sum(axis=1) - fixed
     pos = np.maximum(x, 0.0)[:, None]
@@ -206,44 +207,42 @@ def net_benefits(
     Farms closed to schemes (``open_to_schemes`` False) count no payment at all.
     """
     rate_sd = ins.rate_sd[zone]
-    inset_eur_per_tc = np.where(ins.access, ins.insetting_price * C_TO_CO2, 0.0)[:, None]
-    rate = np.maximum(ins.rate_mean[zone], 0.0)
+    inset_eur_per_tc = np.where(ins.access, ins.insetting_price * C_TO_CO2, 0.0)
+    rate = np.maximum(ins.rate_mean, 0.0)[zone]  # element-wise, so per zone then per farm
     levels = ins.tier_levels[gov]
     n_tier = (adopted & ins.tier_practices[None, :]).sum(axis=1)
-    tier_new = np.where(
-        ins.tier_practices, (level_at(levels, n_tier + 1) - level_at(levels, n_tier))[:, None], 0.0
-    )
-    tier_keep = np.where(
-        ins.tier_practices, (level_at(levels, n_tier) - level_at(levels, n_tier - 1))[:, None], 0.0
-    )
+    tier_new = level_at(levels, n_tier + 1) - level_at(levels, n_tier)
+    tier_keep = level_at(levels, n_tier) - level_at(levels, n_tier - 1)
     _, _, carbon_new, carbon_keep = carbon_values(ins, adopted, zone, area_ha)
-    other = (
-        ins.subsidy[gov]
-        + inset_eur_per_tc * rate
-        + np.where(ins.access[:, None], ins.premium[None, :], 0.0)
-    )
-    is_open = open_to_schemes[:, None]
-    pay_new = np.where(is_open, other + tier_new + carbon_new, 0.0)
-    pay_keep = np.where(is_open, other + tier_keep + carbon_keep, 0.0)
-    base = -(pt.annual_cost[None, :] + cost_dev) + ins.mandate_penalty - ins.ban_penalty
     crf = capital_recovery(discount_rate, horizon)
-    nb_new = (
-        base
-        + pay_new
-        + pt.benefit * mean_ramp(horizon, pt.years_to_benefit)
-        - pt.establishment_cost * crf
+    shape = adopted.shape
+    # payments, the base, both net benefits and sd fused element-wise (same operation order)
+    return kernels_model.net_benefit_terms(
+        (gov, inset_eur_per_tc, ins.access, open_to_schemes, tier_new, tier_keep),
+        (
+            rate,
+            rate_sd,
+            carbon_new,
+            carbon_keep,
+            np.broadcast_to(cost_dev, shape),
+            np.broadcast_to(last_paid, shape),
+            adopted,
+            ramp(years, pt.years_to_benefit[None, :]),
+            ins.subsidy,
+        ),
+        (
+            ins.premium,
+            ins.tier_practices,
+            pt.annual_cost,
+            np.broadcast_to(ins.mandate_penalty, shape[1:]),
+            np.broadcast_to(ins.ban_penalty, shape[1:]),
+            pt.benefit * mean_ramp(horizon, pt.years_to_benefit),
+            pt.establishment_cost * crf,
+            pt.benefit,
+            pt.uncertainty,
+        ),
+        crowding_out,
     )
-    stopped = (last_paid > 0) & (np.where(adopted, pay_keep, pay_new) <= 0)
-    nb_keep = (
-        base
-        + pay_keep
-        + pt.benefit[None, :] * ramp(years, pt.years_to_benefit[None, :])
-        - np.where(stopped, crowding_out * last_paid, 0.0)
-    )
-    # credit risk is carried by the buffer and the deduction, not added to the farmer's sd:
-    # so enrolling can never make a practice look worse than without the programme
-    sd = pt.uncertainty[None, :] + np.where(is_open, inset_eur_per_tc, 0.0) * rate_sd
-    return nb_new, nb_keep, sd
 
 
 def cost_trend(params: Any, year: int) -> FloatArray:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from abm import accounting, resources
+from abm.kernels_model import stack_rows
 from abm.landscape import endowment, icbm_reference_rate
 from abm.practices import PRACTICE_IDS
 from abm.soil import icbm_farm, rothc
@@ -169,13 +170,11 @@ class SoilYear:
         rows = np.concatenate([np.arange(n), t_in, t_out])  # farm rows, then tracer rows
         m = rows.size
 
+        every = np.arange(n)
+
         def stack(farm: np.ndarray, inward: np.ndarray, outward: np.ndarray) -> np.ndarray:
             # (rows, 12) in Fortran order: the engine reads one month at a time
-            out = np.empty((m, 12), dtype=farm.dtype, order="F")
-            out[:n] = farm
-            out[n : n + t_in.size] = inward[t_in]
-            out[n + t_in.size :] = outward[t_out]
-            return out
+            return stack_rows([(farm, every), (inward, t_in), (outward, t_out)])
 
         def same(x: np.ndarray) -> np.ndarray:
             return stack(x, x, x)

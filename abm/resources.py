@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from abm import kernels_model
 from abm.practices import CATALOGUE, PRACTICE_IDS
 
 FloatArray = NDArray[np.float64]
@@ -53,6 +54,9 @@ MANURE_MONTH = 2
 
 IRRIGATION_MONTHS = tuple(range(3, 9))
 """Irrigation season April–September (northern-hemisphere calendar)."""
+
+_IRRIGATION = slice(IRRIGATION_MONTHS[0], IRRIGATION_MONTHS[-1] + 1)
+assert tuple(range(12)[_IRRIGATION]) == IRRIGATION_MONTHS  # contiguous: a slice, not a gather
 
 RESOURCES = ("growth", "residues", "manure")
 
@@ -244,6 +248,26 @@ def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
     return out
 
 
+_PATTERN_CACHE: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+"""The last :func:`harvest_pattern`: ``(base array, a copy of its values, its pattern)``."""
+
+
+def harvest_pattern(base: FloatArray) -> FloatArray:
+    """(N, 12) each farm's base plant input as shares of its year (0 where it has none).
+
+    The base input is fixed during a run, so the pattern is computed once and reused while
+    the same array object comes back with the same values (a write into it, or another
+    array, recomputes it: comparing the values costs a fraction of the division).
+    """
+    for arr, key, pattern in _PATTERN_CACHE:
+        if arr is base and np.array_equal(key, base):
+            return pattern
+    base_in = base.sum(axis=1)
+    pattern = np.divide(base, base_in[:, None], out=np.zeros_like(base), where=base_in[:, None] > 0)
+    _PATTERN_CACHE[:] = [(base, base.copy(), pattern)]
+    return pattern
+
+
 @dataclass
 class Drivers:
     """(N, 12) monthly RothC drivers of one year, plus the imported-carbon tracer inputs."""
@@ -271,21 +295,19 @@ def drivers(
     """Monthly drivers: conventional management plus the realised practice effects."""
     n = use.shape[0]
     base = endow.base_plant
-    base_in = base.sum(axis=1)
-    pattern = np.divide(base, base_in[:, None], out=np.zeros_like(base), where=base_in[:, None] > 0)
+    pattern = harvest_pattern(base)
     # extra plant input: residues enter with the harvest pattern, the rest in their months
     months = np.where(shapes.residues[:, None], 0.0, shapes.months)  # (P, 12)
-    extra_m = _dot(alloc.extra, months)
     res_in = (alloc.extra * shapes.residues[None, :]).sum(axis=1)
-    extra_m = extra_m + res_in[:, None] * pattern
     dpm_share = np.where(shapes.residues, DPM_RPM_CROP / (1 + DPM_RPM_CROP), shapes.dpm_share)
-    dpm_m = _dot(alloc.extra * dpm_share[None, :], months) + res_in[:, None] * pattern * (
-        DPM_RPM_CROP / (1 + DPM_RPM_CROP)
+    plant, dpm_rpm = kernels_model.plant_drivers(
+        base,
+        pattern,
+        _dot(alloc.extra, months),
+        _dot(alloc.extra * dpm_share[None, :], months),
+        res_in,
+        DPM_RPM_CROP,
     )
-    plant = base + extra_m
-    dpm = base * (DPM_RPM_CROP / (1.0 + DPM_RPM_CROP)) + dpm_m
-    rpm = plant - dpm
-    dpm_rpm = np.divide(dpm, rpm, out=np.full_like(plant, DPM_RPM_CROP), where=rpm > 1e-12)
     fym_in = _dot(alloc.organic_in, shapes.months)
     fym_out = np.zeros((n, 12))
     fym_out[:, MANURE_MONTH] = alloc.organic_out
@@ -293,11 +315,10 @@ def drivers(
     cover_share = np.clip(_dot(use, shapes.covers.astype(float)), 0.0, 1.0)  # (N,)
     bare = endow.base_bare & ~(cover_share[:, None] >= 1.0 - 1e-12)
     rate = 1.0 + _dot(use, shapes.rate_modifier - 1.0)
-    rate_m = np.repeat(rate[:, None], 12, axis=1)
     partly = endow.base_bare & bare  # bare months: area-weighted cover factor
-    rate_m = np.where(partly, rate_m * (1.0 - 0.4 * cover_share[:, None]), rate_m)
+    rate_m = kernels_model.rate_drivers(rate, cover_share, partly)
     irr = np.zeros((n, 12))
-    irr[:, list(IRRIGATION_MONTHS)] = _dot(use, shapes.irrigation)[:, None] / len(IRRIGATION_MONTHS)
+    irr[:, _IRRIGATION] = _dot(use, shapes.irrigation)[:, None] / len(IRRIGATION_MONTHS)
     return Drivers(
         plant=plant,
         dpm_rpm=dpm_rpm,

@@ -69,11 +69,15 @@ class AgriFoodBusiness(mesa.Agent):
         mk = m.params.market
         ins = m.instruments
         mine = f.business == self.index
-        contracted = mine & ins.access & (f.adopted & self.required[None, :]).any(axis=1)
-        contracted &= f.open_to_schemes
-        f.contract[mine] = contracted[mine]
+        rows = np.flatnonzero(mine)  # the row-wise work on this business's farms only
+        held = ins.access[rows] & (f.adopted[rows] & self.required[None, :]).any(axis=1)
+        held &= f.open_to_schemes[rows]
+        contracted = np.zeros(f.n, dtype=bool)
+        contracted[rows] = held
+        f.contract[rows] = held
         # the premium is paid per ha under a required practice, each hectare once
-        under = np.where(self.required[None, :], f.area_share, 0.0).max(axis=1)
+        under = np.zeros(f.n)
+        under[rows] = np.where(self.required[None, :], f.area_share[rows], 0.0).max(axis=1)
         premiums = contracted * f.area * under * mk.premium_eur_per_ha
         credits_t = np.where(
             mine & f.inset_last & ins.access,
