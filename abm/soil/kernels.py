@@ -27,9 +27,12 @@ FloatArray = NDArray[np.float64]
 
 _KERNELS = (
     "_periodic_deficit",
-    "month_rates",
-    "_compose_month",
-    "compose_year",
+    "moisture_modifiers",
+    "_shared_months",
+    "_decay_factors",
+    "_dpm_rpm_year",
+    "_bio_hum_year",
+    "linear_equilibrium",
     "_decayed",
     "compose_map",
     "compose_input",
@@ -71,8 +74,8 @@ def _lazy(fn: Callable[..., Any]) -> Any:
 __all__ = [
     "compose_input",
     "compose_map",
-    "compose_year",
-    "month_rates",
+    "linear_equilibrium",
+    "moisture_modifiers",
     "rothc_decay_inputs",
     "rothc_moisture",
     "segment_sums",
@@ -86,7 +89,7 @@ def _periodic_deficit(
     """``out[j]``: the periodic monthly soil-moisture deficit of one farm and weather year.
 
     Cycled from 0 in January until December repeats exactly (at most 5000 years), as the
-    whole-array loop of :func:`abm.equilibrium._month_rates`: each farm iterates the same map
+    whole-array numpy loop it replaces: each farm iterates the same map
     on its own, so stopping it at its own fixed point gives the same numbers.
     """
     start = 0.0
@@ -103,8 +106,7 @@ def _periodic_deficit(
 
 
 @_lazy
-def month_rates(
-    temp_a: FloatArray,
+def moisture_modifiers(
     rain: FloatArray,
     evap: FloatArray,
     zone: NDArray[np.intp],
@@ -114,118 +116,188 @@ def month_rates(
     smd_max: FloatArray,
     smd_1bar: FloatArray,
     smd_bare: FloatArray,
-) -> FloatArray:
-    """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
+    out: FloatArray,
+) -> None:
+    """``out`` ``(N, K, 12)``: the RothC rate modifiers other than temperature, ``b·c·rate_mod``.
 
-    ``temp_a``, ``rain``, ``evap``: ``(12, K, Z)`` per zone (``a`` already computed, with numpy's
-    ``exp``); ``zone`` ``(N,)``; ``irrigation``, ``covered``, ``rate_mod`` ``(N, 12)``;
-    ``smd_*`` ``(N,)``. Same equations and order as :func:`abm.equilibrium._month_rates`.
+    ``rain``, ``evap``: ``(Z, K, 12)`` the weather years per zone; ``zone`` ``(N,)``;
+    ``irrigation``, ``covered``, ``rate_mod`` ``(N, 12)``; ``smd_*`` ``(N,)``
+    (:func:`abm.soil.rothc._smd_limits`). ``b`` follows the periodic deficit
+    (:func:`_periodic_deficit`). The equations and operation order of the whole-array numpy form
+    (``b = 0.2 + (SMDmax − SMD)·(0.8/(SMDmax − SMD1bar))`` below 1 bar, times ``c·rate_mod``),
+    so the same doubles.
     """
-    k_n = temp_a.shape[1]
-    n = zone.size
-    out = np.empty((12, k_n, n))
+    k_n = rain.shape[1]
     water = np.empty(12)
     smd = np.empty(12)
-    for i in range(n):
+    for i in range(zone.size):
         z = zone[i]
         mx, one_bar = smd_max[i], smd_1bar[i]
         slope = (1.0 - 0.2) / (mx - one_bar)
         for k in range(k_n):
             for j in range(12):
-                water[j] = (rain[j, k, z] + irrigation[i, j]) - 0.75 * evap[j, k, z]
+                water[j] = (rain[z, k, j] + irrigation[i, j]) - 0.75 * evap[z, k, j]
             _periodic_deficit(water, covered[i], mx, smd_bare[i], smd)
             for j in range(12):
                 s = smd[j]
                 b = 1.0 if s > one_bar else 0.2 + (mx - s) * slope
                 c = 0.6 if covered[i, j] else 1.0
-                out[j, k, i] = temp_a[j, k, z] * b * (c * rate_mod[i, j])
-    return out
+                out[i, k, j] = b * (c * rate_mod[i, j])
 
 
 @_lazy
-def compose_year(
-    decay: FloatArray,
-    fb: FloatArray,
-    fh: FloatArray,
-    in_dpm: FloatArray,
-    in_rpm: FloatArray,
-    in_hum: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """The non-zero entries of RothC's annual map, composed month by month.
-
-    ``decay``: ``(4, 12, K, N)`` monthly decay factors ``exp(−k·dt·rate)`` per pool;
-    ``fb``, ``fh``: ``(N,)`` BIO and HUM shares of decayed C; ``in_*``: ``(12, N)`` monthly
-    inputs. Returns ``v0``, ``v1`` ``(2, K, N)`` (DPM, RPM rows: diagonal entry, input term) and
-    ``v2``, ``v3`` ``(5, K, N)`` (BIO, HUM rows: columns DPM, RPM, BIO, HUM, input term) — the
-    loop of :func:`abm.equilibrium._linear_fixed_point` fused over farms, month by month.
-    """
-    k_n, n = decay.shape[2], decay.shape[3]
-    v0 = np.empty((2, k_n, n))
-    v1 = np.empty((2, k_n, n))
-    v2 = np.zeros((5, k_n, n))
-    v3 = np.zeros((5, k_n, n))
-    for k in range(k_n):
-        v0[0, k] = 1.0
-        v0[1, k] = 0.0
-        v1[0, k] = 1.0
-        v1[1, k] = 0.0
-        v2[2, k] = 1.0
-        v3[3, k] = 1.0
-        for j in range(12):
-            _compose_month(
-                decay[0, j, k], decay[1, j, k], decay[2, j, k], decay[3, j, k], fb, fh,
-                in_dpm[j], in_rpm[j], in_hum[j], v0[:, k], v1[:, k], v2[:, k], v3[:, k],
-            )  # fmt: skip
-    return v0, v1, v2, v3
+def _shared_months(rate: FloatArray, rain_nodes: int) -> int:
+    """The leading months whose rates ``rate`` ``(K, 12)`` are equal (exactly) across each run
+    of ``rain_nodes`` weather years (wet winters: rain alone differs, the soil is full)."""
+    k_n = rate.shape[0]
+    if rain_nodes == 1:
+        return 0
+    for j in range(12):
+        for k in range(k_n):
+            if rate[k, j] != rate[k - k % rain_nodes, j]:
+                return j
+    return 12
 
 
 @_lazy
-def _compose_month(
-    e0: FloatArray,
-    e1: FloatArray,
-    e2: FloatArray,
-    e3: FloatArray,
-    fb: FloatArray,
-    fh: FloatArray,
-    in_dpm: FloatArray,
-    in_rpm: FloatArray,
-    in_hum: FloatArray,
-    v0: FloatArray,
-    v1: FloatArray,
-    v2: FloatArray,
-    v3: FloatArray,
+def _decay_factors(
+    rate: FloatArray, k_hum_dt: float, shared: int, step: int, e: FloatArray
 ) -> None:
-    """One month of :func:`compose_year` for one weather year, all farms.
+    """``e[k, j] = exp(−k_p·dt·rate[k, j])`` of the four pools, the shared months only at each
+    run's first weather year (``k`` a multiple of ``step``: the others are equal).
 
-    Unrolled over the pools with the former numpy order: ``dec = (1 − e2)·v2 + (1 − e3)·v3``,
-    then the DPM/RPM terms added, then ``v ← v·e + f·dec`` and the inputs.
+    One ``exp`` per month, ``q = exp(−K_HUM·dt·rate)``; the other pools' factors are its powers
+    500, 15 and 33 by repeated squares, as the engine's month
+    (:func:`rothc_decay_inputs`): equal to ``exp`` to a few hundred ulp (< 1e-13 relative).
     """
-    for i in range(e0.size):
-        x0, x1, x2, x3 = e0[i], e1[i], e2[i], e3[i]
-        d0, d1, d2, d3 = 1.0 - x0, 1.0 - x1, 1.0 - x2, 1.0 - x3
-        b, h = fb[i], fh[i]
-        a00, u0, a11, u1 = v0[0, i], v0[1, i], v1[0, i], v1[1, i]
-        p0, p1, p2, p3, p4 = v2[0, i], v2[1, i], v2[2, i], v2[3, i], v2[4, i]
-        q0, q1, q2, q3, q4 = v3[0, i], v3[1, i], v3[2, i], v3[3, i], v3[4, i]
-        c0 = d2 * p0 + d3 * q0 + d0 * a00
-        c1 = d2 * p1 + d3 * q1 + d1 * a11
-        c2 = d2 * p2 + d3 * q2
-        c3 = d2 * p3 + d3 * q3
-        c4 = d2 * p4 + d3 * q4 + (d0 * u0 + d1 * u1)
-        v2[0, i] = p0 * x2 + b * c0
-        v2[1, i] = p1 * x2 + b * c1
-        v2[2, i] = p2 * x2 + b * c2
-        v2[3, i] = p3 * x2 + b * c3
-        v2[4, i] = p4 * x2 + b * c4
-        v3[0, i] = q0 * x3 + h * c0
-        v3[1, i] = q1 * x3 + h * c1
-        v3[2, i] = q2 * x3 + h * c2
-        v3[3, i] = q3 * x3 + h * c3
-        v3[4, i] = (q4 * x3 + h * c4) + in_hum[i]
-        v0[0, i] = a00 * x0
-        v0[1, i] = u0 * x0 + in_dpm[i]
-        v1[0, i] = a11 * x1
-        v1[1, i] = u1 * x1 + in_rpm[i]
+    for k in range(rate.shape[0]):
+        first = 0 if k % step == 0 else shared
+        for j in range(first, 12):
+            qq = np.exp(-k_hum_dt * rate[k, j])
+            p1 = qq * qq
+            p2 = p1 * p1
+            p3 = p2 * p2
+            p4 = p3 * p3
+            p5 = p4 * p4
+            p6 = p5 * p5
+            p7 = p6 * p6
+            p8 = p7 * p7
+            e[k, j, 0] = p8 * p7 * p6 * p5 * p4 * p2
+            e[k, j, 1] = p3 * p2 * p1 * qq
+            e[k, j, 2] = p5 * qq
+            e[k, j, 3] = qq
+
+
+@_lazy
+def _dpm_rpm_year(
+    e: FloatArray, k: int, j0: int, j1: int, in0: FloatArray, in1: FloatArray, s: FloatArray
+) -> None:
+    """Months ``j0``–``j1 − 1`` of weather year ``k`` on ``s = (a0, u0, a1, u1)``: DPM and RPM
+    as ``x ← e·x + u`` (slope ``a``, offset ``u``)."""
+    for j in range(j0, j1):
+        e0, e1 = e[k, j, 0], e[k, j, 1]
+        s[0] = s[0] * e0
+        s[1] = s[1] * e0 + in0[j]
+        s[2] = s[2] * e1
+        s[3] = s[3] * e1 + in1[j]
+
+
+@_lazy
+def _bio_hum_year(
+    e: FloatArray,
+    k: int,
+    j0: int,
+    j1: int,
+    fb: float,
+    fh: float,
+    in0: FloatArray,
+    in1: FloatArray,
+    in_hum: FloatArray,
+    s: FloatArray,
+) -> None:
+    """Months ``j0``–``j1 − 1`` of weather year ``k`` on ``s``: DPM, RPM, then BIO of the three
+    columns (unit BIO, unit HUM, the year from the DPM/RPM state with the inputs), then HUM of
+    them. What decays goes to BIO and HUM in the shares ``fb``, ``fh``."""
+    for j in range(j0, j1):
+        e0, e1, e2, e3 = e[k, j, 0], e[k, j, 1], e[k, j, 2], e[k, j, 3]
+        l0, l1, l2, l3 = 1.0 - e0, 1.0 - e1, 1.0 - e2, 1.0 - e3
+        for c in range(3):
+            dec = l2 * s[2 + c] + l3 * s[5 + c]
+            if c == 2:  # numpy's order: (l2·BIO + l3·HUM) + l0·DPM + l1·RPM
+                dec = (dec + l0 * s[0]) + l1 * s[1]
+            s[2 + c] = s[2 + c] * e2 + fb * dec
+            s[5 + c] = s[5 + c] * e3 + fh * dec
+        s[7] += in_hum[j]
+        s[0] = s[0] * e0 + in0[j]
+        s[1] = s[1] * e1 + in1[j]
+
+
+@_lazy
+def linear_equilibrium(
+    temp_a: FloatArray,
+    zone: NDArray[np.intp],
+    moist: FloatArray,
+    weights: FloatArray,
+    k_hum_dt: float,
+    fb: FloatArray,
+    fh: FloatArray,
+    in_dpm: FloatArray,
+    in_rpm: FloatArray,
+    in_hum: FloatArray,
+    rain_nodes: int,
+    out: FloatArray,
+) -> None:
+    """``out`` ``(N, 4)``: DPM, RPM, BIO, HUM at the fixed point of the weather-mean annual map.
+
+    ``temp_a`` ``(Z, K, 12)`` the temperature modifier per zone and weather year; ``moist``
+    ``(N, K, 12)`` :func:`moisture_modifiers`; ``weights`` ``(K,)``; ``k_hum_dt``
+    ``K_HUM·dt`` (the other pools' rates are 500, 15 and 33 times it, :func:`_decay_factors`);
+    ``fb``, ``fh`` ``(N,)``; ``in_*`` ``(N, 12)`` monthly inputs. Per farm, the algorithm of
+    :func:`abm.equilibrium.linear_pools` (its docstring): DPM and RPM scalar fixed points of
+    the means ``x = ū/(1 − ā)``, then the year from them with the BIO/HUM unit columns, the
+    2×2 fixed point by Cramer's rule. The first months equal across each run of
+    ``rain_nodes`` weather years are run once per run and copied.
+    """
+    k_n = weights.size
+    rate = np.empty((k_n, 12))
+    e = np.empty((k_n, 12, 4))
+    s = np.empty(8)
+    t = np.empty(8)
+    m = np.empty(6)  # weighted BIO row (b22, b23, r2) and HUM row (b32, b33, r3)
+    for i in range(zone.size):
+        z = zone[i]
+        for k in range(k_n):
+            for j in range(12):
+                rate[k, j] = temp_a[z, k, j] * moist[i, k, j]
+        shared = _shared_months(rate, rain_nodes)
+        _decay_factors(rate, k_hum_dt, shared, rain_nodes, e)
+        a0 = a1 = u0 = u1 = 0.0
+        for k0 in range(0, k_n, rain_nodes):
+            s[0], s[1], s[2], s[3] = 1.0, 0.0, 1.0, 0.0
+            _dpm_rpm_year(e, k0, 0, shared, in_dpm[i], in_rpm[i], s)
+            for k in range(k0, k0 + rain_nodes):
+                t[:4] = s[:4]
+                _dpm_rpm_year(e, k, shared, 12, in_dpm[i], in_rpm[i], t)
+                a0 += weights[k] * t[0]
+                u0 += weights[k] * t[1]
+                a1 += weights[k] * t[2]
+                u1 += weights[k] * t[3]
+        x0, x1 = u0 / (1.0 - a0), u1 / (1.0 - a1)
+        m[:] = 0.0
+        for k0 in range(0, k_n, rain_nodes):
+            s[:] = 0.0
+            s[0], s[1], s[2], s[6] = x0, x1, 1.0, 1.0
+            _bio_hum_year(e, k0, 0, shared, fb[i], fh[i], in_dpm[i], in_rpm[i], in_hum[i], s)
+            for k in range(k0, k0 + rain_nodes):
+                t[:] = s
+                _bio_hum_year(e, k, shared, 12, fb[i], fh[i], in_dpm[i], in_rpm[i], in_hum[i], t)
+                for c in range(6):
+                    m[c] += weights[k] * t[2 + c]
+        m11, m12, m21, m22 = 1.0 - m[0], -m[1], -m[3], 1.0 - m[4]
+        det = m11 * m22 - m12 * m21
+        out[i, 0], out[i, 1] = x0, x1
+        out[i, 2] = (m[2] * m22 - m12 * m[5]) / det
+        out[i, 3] = (m11 * m[5] - m21 * m[2]) / det
 
 
 @_lazy
