@@ -190,16 +190,24 @@ def _decay_factors(
 
 @_lazy
 def _dpm_rpm_year(
-    e: FloatArray, k: int, j0: int, j1: int, in0: FloatArray, in1: FloatArray, s: FloatArray
-) -> None:
+    e: FloatArray,
+    k: int,
+    j0: int,
+    j1: int,
+    in0: FloatArray,
+    in1: FloatArray,
+    s: tuple[float, float, float, float],
+) -> tuple[float, float, float, float]:
     """Months ``j0``–``j1 − 1`` of weather year ``k`` on ``s = (a0, u0, a1, u1)``: DPM and RPM
     as ``x ← e·x + u`` (slope ``a``, offset ``u``)."""
+    a0, u0, a1, u1 = s
     for j in range(j0, j1):
         e0, e1 = e[k, j, 0], e[k, j, 1]
-        s[0] = s[0] * e0
-        s[1] = s[1] * e0 + in0[j]
-        s[2] = s[2] * e1
-        s[3] = s[3] * e1 + in1[j]
+        a0 = a0 * e0
+        u0 = u0 * e0 + in0[j]
+        a1 = a1 * e1
+        u1 = u1 * e1 + in1[j]
+    return a0, u0, a1, u1
 
 
 @_lazy
@@ -213,23 +221,24 @@ def _bio_hum_year(
     in0: FloatArray,
     in1: FloatArray,
     in_hum: FloatArray,
-    s: FloatArray,
-) -> None:
+    s: tuple[float, float, float, float, float, float, float, float],
+) -> tuple[float, float, float, float, float, float, float, float]:
     """Months ``j0``–``j1 − 1`` of weather year ``k`` on ``s``: DPM, RPM, then BIO of the three
     columns (unit BIO, unit HUM, the year from the DPM/RPM state with the inputs), then HUM of
-    them. What decays goes to BIO and HUM in the shares ``fb``, ``fh``."""
+    them. What decays goes to BIO and HUM in the shares ``fb``, ``fh``; numpy's order of
+    operations (``(l2·BIO + l3·HUM) + l0·DPM + l1·RPM``)."""
+    x0, x1, b0, b1, b2, h0, h1, h2 = s
     for j in range(j0, j1):
         e0, e1, e2, e3 = e[k, j, 0], e[k, j, 1], e[k, j, 2], e[k, j, 3]
         l0, l1, l2, l3 = 1.0 - e0, 1.0 - e1, 1.0 - e2, 1.0 - e3
-        for c in range(3):
-            dec = l2 * s[2 + c] + l3 * s[5 + c]
-            if c == 2:  # numpy's order: (l2·BIO + l3·HUM) + l0·DPM + l1·RPM
-                dec = (dec + l0 * s[0]) + l1 * s[1]
-            s[2 + c] = s[2 + c] * e2 + fb * dec
-            s[5 + c] = s[5 + c] * e3 + fh * dec
-        s[7] += in_hum[j]
-        s[0] = s[0] * e0 + in0[j]
-        s[1] = s[1] * e1 + in1[j]
+        d0 = l2 * b0 + l3 * h0
+        d1 = l2 * b1 + l3 * h1
+        d2 = ((l2 * b2 + l3 * h2) + l0 * x0) + l1 * x1
+        b0, b1, b2 = b0 * e2 + fb * d0, b1 * e2 + fb * d1, b2 * e2 + fb * d2
+        h0, h1, h2 = h0 * e3 + fh * d0, h1 * e3 + fh * d1, (h2 * e3 + fh * d2) + in_hum[j]
+        x0 = x0 * e0 + in0[j]
+        x1 = x1 * e1 + in1[j]
+    return x0, x1, b0, b1, b2, h0, h1, h2
 
 
 @_lazy
@@ -261,9 +270,6 @@ def linear_equilibrium(
     k_n = weights.size
     rate = np.empty((k_n, 12))
     e = np.empty((k_n, 12, 4))
-    s = np.empty(8)
-    t = np.empty(8)
-    m = np.empty(6)  # weighted BIO row (b22, b23, r2) and HUM row (b32, b33, r3)
     for i in range(zone.size):
         z = zone[i]
         for k in range(k_n):
@@ -271,33 +277,34 @@ def linear_equilibrium(
                 rate[k, j] = temp_a[z, k, j] * moist[i, k, j]
         shared = _shared_months(rate, rain_nodes)
         _decay_factors(rate, k_hum_dt, shared, rain_nodes, e)
+        i0, i1, ih = in_dpm[i], in_rpm[i], in_hum[i]
         a0 = a1 = u0 = u1 = 0.0
         for k0 in range(0, k_n, rain_nodes):
-            s[0], s[1], s[2], s[3] = 1.0, 0.0, 1.0, 0.0
-            _dpm_rpm_year(e, k0, 0, shared, in_dpm[i], in_rpm[i], s)
+            s = _dpm_rpm_year(e, k0, 0, shared, i0, i1, (1.0, 0.0, 1.0, 0.0))
             for k in range(k0, k0 + rain_nodes):
-                t[:4] = s[:4]
-                _dpm_rpm_year(e, k, shared, 12, in_dpm[i], in_rpm[i], t)
+                t = _dpm_rpm_year(e, k, shared, 12, i0, i1, s)
                 a0 += weights[k] * t[0]
                 u0 += weights[k] * t[1]
                 a1 += weights[k] * t[2]
                 u1 += weights[k] * t[3]
         x0, x1 = u0 / (1.0 - a0), u1 / (1.0 - a1)
-        m[:] = 0.0
+        b22 = b23 = r2 = b32 = b33 = r3 = 0.0  # weighted BIO and HUM rows
         for k0 in range(0, k_n, rain_nodes):
-            s[:] = 0.0
-            s[0], s[1], s[2], s[6] = x0, x1, 1.0, 1.0
-            _bio_hum_year(e, k0, 0, shared, fb[i], fh[i], in_dpm[i], in_rpm[i], in_hum[i], s)
+            start = (x0, x1, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+            v = _bio_hum_year(e, k0, 0, shared, fb[i], fh[i], i0, i1, ih, start)
             for k in range(k0, k0 + rain_nodes):
-                t[:] = s
-                _bio_hum_year(e, k, shared, 12, fb[i], fh[i], in_dpm[i], in_rpm[i], in_hum[i], t)
-                for c in range(6):
-                    m[c] += weights[k] * t[2 + c]
-        m11, m12, m21, m22 = 1.0 - m[0], -m[1], -m[3], 1.0 - m[4]
+                w = _bio_hum_year(e, k, shared, 12, fb[i], fh[i], i0, i1, ih, v)
+                b22 += weights[k] * w[2]
+                b23 += weights[k] * w[3]
+                r2 += weights[k] * w[4]
+                b32 += weights[k] * w[5]
+                b33 += weights[k] * w[6]
+                r3 += weights[k] * w[7]
+        m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
         det = m11 * m22 - m12 * m21
         out[i, 0], out[i, 1] = x0, x1
-        out[i, 2] = (m[2] * m22 - m12 * m[5]) / det
-        out[i, 3] = (m11 * m[5] - m21 * m[2]) / det
+        out[i, 2] = (r2 * m22 - m12 * r3) / det
+        out[i, 3] = (m11 * r3 - m21 * r2) / det
 
 
 @_lazy
