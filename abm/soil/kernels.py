@@ -161,7 +161,14 @@ def _shared_months(rate: FloatArray, rain_nodes: int) -> int:
 
 @_lazy
 def _decay_factors(
-    rate: FloatArray, k_hum_dt: float, shared: int, step: int, e: FloatArray
+    rate: FloatArray,
+    g: FloatArray,
+    k_hum_dt: float,
+    shared: int,
+    step: int,
+    memo_g: FloatArray,
+    memo_e: FloatArray,
+    e: FloatArray,
 ) -> None:
     """``e[k, j] = exp(−k_p·dt·rate[k, j])`` of the four pools, the shared months only at each
     run's first weather year (``k`` a multiple of ``step``: the others are equal).
@@ -169,10 +176,17 @@ def _decay_factors(
     One ``exp`` per month, ``q = exp(−K_HUM·dt·rate)``; the other pools' factors are its powers
     500, 15 and 33 by repeated squares, as the engine's month
     (:func:`rothc_decay_inputs`): equal to ``exp`` to a few hundred ulp (< 1e-13 relative).
+    ``rate = a·g`` with ``a`` the zone's temperature modifier: where ``g[k, j]`` equals
+    ``memo_g[k, j]`` (the last farm of the zone computed), the factors ``memo_e[k, j]`` are the
+    same numbers and are copied (neighbouring farms often share their modifiers).
     """
     for k in range(rate.shape[0]):
         first = 0 if k % step == 0 else shared
         for j in range(first, 12):
+            if g[k, j] == memo_g[k, j]:
+                for p in range(4):
+                    e[k, j, p] = memo_e[k, j, p]
+                continue
             qq = np.exp(-k_hum_dt * rate[k, j])
             p1 = qq * qq
             p2 = p1 * p1
@@ -186,6 +200,9 @@ def _decay_factors(
             e[k, j, 1] = p3 * p2 * p1 * qq
             e[k, j, 2] = p5 * qq
             e[k, j, 3] = qq
+            memo_g[k, j] = g[k, j]
+            for p in range(4):
+                memo_e[k, j, p] = e[k, j, p]
 
 
 @_lazy
@@ -230,12 +247,12 @@ def _bio_hum_year(
     x0, x1, b0, b1, b2, h0, h1, h2 = s
     for j in range(j0, j1):
         e0, e1, e2, e3 = e[k, j, 0], e[k, j, 1], e[k, j, 2], e[k, j, 3]
-        l0, l1, l2, l3 = 1.0 - e0, 1.0 - e1, 1.0 - e2, 1.0 - e3
-        d0 = l2 * b0 + l3 * h0
-        d1 = l2 * b1 + l3 * h1
-        d2 = ((l2 * b2 + l3 * h2) + l0 * x0) + l1 * x1
-        b0, b1, b2 = b0 * e2 + fb * d0, b1 * e2 + fb * d1, b2 * e2 + fb * d2
-        h0, h1, h2 = h0 * e3 + fh * d0, h1 * e3 + fh * d1, (h2 * e3 + fh * d2) + in_hum[j]
+        l2, l3 = 1.0 - e2, 1.0 - e3
+        m00, m01, m10, m11 = e2 + fb * l2, fb * l3, fh * l2, e3 + fh * l3
+        ext = (1.0 - e0) * x0 + (1.0 - e1) * x1
+        b0, h0 = m00 * b0 + m01 * h0, m10 * b0 + m11 * h0
+        b1, h1 = m00 * b1 + m01 * h1, m10 * b1 + m11 * h1
+        b2, h2 = m00 * b2 + m01 * h2 + fb * ext, (m10 * b2 + m11 * h2 + fh * ext) + in_hum[j]
         x0 = x0 * e0 + in0[j]
         x1 = x1 * e1 + in1[j]
     return x0, x1, b0, b1, b2, h0, h1, h2
@@ -270,13 +287,15 @@ def linear_equilibrium(
     k_n = weights.size
     rate = np.empty((k_n, 12))
     e = np.empty((k_n, 12, 4))
+    memo_g = np.full((temp_a.shape[0], k_n, 12), np.nan)  # per zone (_decay_factors)
+    memo_e = np.empty((temp_a.shape[0], k_n, 12, 4))
     for i in range(zone.size):
         z = zone[i]
         for k in range(k_n):
             for j in range(12):
                 rate[k, j] = temp_a[z, k, j] * moist[i, k, j]
         shared = _shared_months(rate, rain_nodes)
-        _decay_factors(rate, k_hum_dt, shared, rain_nodes, e)
+        _decay_factors(rate, moist[i], k_hum_dt, shared, rain_nodes, memo_g[z], memo_e[z], e)
         i0, i1, ih = in_dpm[i], in_rpm[i], in_hum[i]
         a0 = a1 = u0 = u1 = 0.0
         for k0 in range(0, k_n, rain_nodes):

@@ -192,11 +192,18 @@ def _random_inputs(seed: int, n: int, noise: bool):
     return rng.uniform(5, 45, n), rng.uniform(15, 40, n), clim, d
 
 
-@pytest.mark.parametrize(("seed", "noise"), [(0, True), (1, False), (2, True)])
-def test_equilibrium_kernels_equal_the_numpy_solver(seed: int, noise: bool) -> None:
+@pytest.mark.parametrize(
+    ("seed", "noise", "pairs"), [(0, True, False), (1, False, True), (2, True, True)]
+)
+def test_equilibrium_kernels_equal_the_numpy_solver(seed: int, noise: bool, pairs: bool) -> None:
     """Moisture modifiers bit for bit; the fixed points to 1e-12 relative (numba's exp and the
-    engine's powers of one exp against numpy's four exps), every farm; shared months used."""
+    engine's powers of one exp against numpy's four exps), every farm; shared months used.
+    ``pairs``: neighbouring farms alike but in some months (the kernel's reused decay factors)."""
     clay, depth, clim, d = _random_inputs(seed, 400, noise)
+    if pairs:
+        idx = np.repeat(np.arange(200), 2)
+        clay, depth, clim, d = clay[idx], depth[idx], clim.rows(idx), d.rows(idx)
+        d.rate_mod[1::2, ::3] *= 1.1  # the second of each pair differs in 4 months
     g = eq.moisture_modifiers(clay, depth, clim, d)
     want_g = _reference_moisture(clay, depth, clim, d)  # (12, K, N)
     assert np.array_equal(g, want_g.transpose(2, 1, 0))
