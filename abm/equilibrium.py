@@ -2,7 +2,8 @@
 
 Two questions of the "4 per 1000" initiative — *is the soil near saturation?* and *which new
 equilibrium do its practices lead to?* (the Lal 2004 curve) — answered per farm from the state
-the model already has. Pure numpy (no Mesa); :func:`observe` is the one door the model calls.
+the model already has. numpy and numba kernels (no Mesa); :func:`observe` is the one door
+the model calls.
 
 Saturation (whatever ``soil.saturation`` is)
     The mineral-associated carbon is ``C_MA = BIO + HUM + IOM`` (t C/ha): the RothC pools that
@@ -37,24 +38,32 @@ New equilibrium
     policy start (end of the year before ``policy.start_year``, or the start stock).
 
 Cost
-    Without a cap the fixed point is solved in closed form (:func:`_linear_fixed_point`): DPM
-    and RPM have scalar fixed points, BIO/HUM a 2×2 one, composed from two unit columns and one
-    run of the year from the DPM/RPM fixed point; the first months, whose rates coincide in the
-    three rain quantiles of the weather years (wet winters), are run once per temperature node.
-    A farm is solved again only when its drivers or the year's climate changed; its moisture,
-    cover and management modifiers (the periodic deficit, a third of the work) only when its
+    Without a cap the fixed point is solved in closed form (:func:`linear_pools`): DPM and RPM
+    have scalar fixed points, BIO/HUM a 2×2 one, composed from two unit columns and one run of
+    the year from the DPM/RPM fixed point, in one compiled loop over farms
+    (:func:`abm.soil.kernels.linear_equilibrium`, no temporaries across farms): the temperature
+    modifier per zone, one ``exp`` per farm, month and weather year (the four decay factors are
+    its powers, as in the engine's month) — copied from the zone's previous farm where that
+    farm's modifier was the same — and the first months whose rates coincide in the three rain
+    quantiles of the weather years (wet winters) run once per temperature node. Its results
+    equal the former numpy solver's to rounding (< 1e-12 relative; the moisture modifiers bit
+    for bit). A farm is solved again only when its drivers or the year's climate changed; its
+    moisture, cover and management modifiers (the periodic deficit, compiled too) only when its
     cover, irrigation or rate modifier changed, since the warming offset moves temperature
-    alone (:class:`EquilibriumCache`; all exact, equal to rounding). With a cap, Newton starts
-    from last year's fixed point of the farm and iterates the farms not yet converged only.
-    Under warming every farm's normals move each year, so every farm is composed every year
-    over the nine weather years of the quadrature. At 10,000 farms the model year then costs
-    ×1.73 the CPU time of one without these outputs (×2.55 before this layout), ×1.36 without
-    warming (×1.46; a fifth of the farms change drivers each year) and ×2.88 with a Hassink cap
-    (×4.14) (``benchmarks/bench_equilibrium.py``, medians of 7 years, on a loaded machine). The
-    composition, 12 months × 9 weather years × ~40 array operations per farm, is close to what
-    numpy allows; the goal of +10 % needs a compiled kernel. Without warming, the farms whose
-    inputs alone changed (three in four of those solved) could skip it: the fixed point is
-    linear in the inputs, with coefficients an adjoint pass would give (not done).
+    alone (:class:`EquilibriumCache`; all exact). With a cap, Newton starts from last year's
+    fixed point of the farm and iterates the farms not yet converged only (numpy). Under warming
+    every farm's normals move each year, so every farm is composed every year over the nine
+    weather years of the quadrature. At 10,000 farms the model year then costs ×1.32 the CPU
+    time of one without these outputs (spread of the yearly ratios 0.03; ×1.73 with the numpy
+    solver, ×2.55 before that), ×1.19 without warming (0.03; ×1.36; a fifth of the farms change
+    drivers each year) and ×2.96 with a Hassink cap (0.18; ×2.88, unchanged: Newton's
+    :func:`abm.soil.spinup._sat_year_map` is numpy) (``benchmarks/bench_equilibrium.py``,
+    medians of 7 years, on a loaded machine). The goal of +10 % is not reached: the kernel
+    takes about 1.2 µs per farm and year (a model year without the outputs about 5 µs), the
+    rest is the cache's copies and comparisons of the drivers. Without warming, the farms
+    whose inputs alone changed (three in four of those solved) could skip the composition: the
+    fixed point is linear in the inputs, with coefficients an adjoint pass would give (not
+    done).
 
 References
 ----------

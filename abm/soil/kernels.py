@@ -8,6 +8,13 @@ which numba calls, differ in the last bit for a few per cent of arguments, so th
 computing exponentials with numpy and pass them in. Reductions that numpy does with BLAS
 (``tensordot``) also stay in numpy.
 
+One exception: the new-equilibrium diagnostic (:func:`linear_equilibrium`, with
+:func:`moisture_modifiers`), which feeds nothing back into the model. Its moisture modifiers are
+the numpy form's doubles, but its decay factors come from numba's ``exp`` of the humus rate and
+the engine's powers of it (:func:`_decay_factors`), and its sums run in its own order: it equals
+the numpy solver it replaced to rounding (< 1e-12 relative, ``tests/soil/test_kernels.py``),
+not bit for bit.
+
 All kernels are serial (no ``parallel=True``): the results cannot depend on the thread count,
 and the model's parallelism is across runs (``abm batch``). Compiled code is cached on disk
 (``cache=True``), so a process pays the compilation once per machine and Python version.
