@@ -2,7 +2,8 @@
 
 Two questions of the "4 per 1000" initiative — *is the soil near saturation?* and *which new
 equilibrium do its practices lead to?* (the Lal 2004 curve) — answered per farm from the state
-the model already has. Pure numpy (no Mesa); :func:`observe` is the one door the model calls.
+the model already has. numpy and numba kernels (no Mesa); :func:`observe` is the one door
+the model calls.
 
 Saturation (whatever ``soil.saturation`` is)
     The mineral-associated carbon is ``C_MA = BIO + HUM + IOM`` (t C/ha): the RothC pools that
@@ -37,24 +38,32 @@ New equilibrium
     policy start (end of the year before ``policy.start_year``, or the start stock).
 
 Cost
-    Without a cap the fixed point is solved in closed form (:func:`_linear_fixed_point`): DPM
-    and RPM have scalar fixed points, BIO/HUM a 2×2 one, composed from two unit columns and one
-    run of the year from the DPM/RPM fixed point; the first months, whose rates coincide in the
-    three rain quantiles of the weather years (wet winters), are run once per temperature node.
-    A farm is solved again only when its drivers or the year's climate changed; its moisture,
-    cover and management modifiers (the periodic deficit, a third of the work) only when its
+    Without a cap the fixed point is solved in closed form (:func:`linear_pools`): DPM and RPM
+    have scalar fixed points, BIO/HUM a 2×2 one, composed from two unit columns and one run of
+    the year from the DPM/RPM fixed point, in one compiled loop over farms
+    (:func:`abm.soil.kernels.linear_equilibrium`, no temporaries across farms): the temperature
+    modifier per zone, one ``exp`` per farm, month and weather year (the four decay factors are
+    its powers, as in the engine's month) — copied from the zone's previous farm where that
+    farm's modifier was the same — and the first months whose rates coincide in the three rain
+    quantiles of the weather years (wet winters) run once per temperature node. Its results
+    equal the former numpy solver's to rounding (< 1e-12 relative; the moisture modifiers bit
+    for bit). A farm is solved again only when its drivers or the year's climate changed; its
+    moisture, cover and management modifiers (the periodic deficit, compiled too) only when its
     cover, irrigation or rate modifier changed, since the warming offset moves temperature
-    alone (:class:`EquilibriumCache`; all exact, equal to rounding). With a cap, Newton starts
-    from last year's fixed point of the farm and iterates the farms not yet converged only.
-    Under warming every farm's normals move each year, so every farm is composed every year
-    over the nine weather years of the quadrature. At 10,000 farms the model year then costs
-    ×1.73 the CPU time of one without these outputs (×2.55 before this layout), ×1.36 without
-    warming (×1.46; a fifth of the farms change drivers each year) and ×2.88 with a Hassink cap
-    (×4.14) (``benchmarks/bench_equilibrium.py``, medians of 7 years, on a loaded machine). The
-    composition, 12 months × 9 weather years × ~40 array operations per farm, is close to what
-    numpy allows; the goal of +10 % needs a compiled kernel. Without warming, the farms whose
-    inputs alone changed (three in four of those solved) could skip it: the fixed point is
-    linear in the inputs, with coefficients an adjoint pass would give (not done).
+    alone (:class:`EquilibriumCache`; all exact). With a cap, Newton starts from last year's
+    fixed point of the farm and iterates the farms not yet converged only (numpy). Under warming
+    every farm's normals move each year, so every farm is composed every year over the nine
+    weather years of the quadrature. At 10,000 farms the model year then costs ×1.32 the CPU
+    time of one without these outputs (spread of the yearly ratios 0.03; ×1.73 with the numpy
+    solver, ×2.55 before that), ×1.19 without warming (0.03; ×1.36; a fifth of the farms change
+    drivers each year) and ×2.96 with a Hassink cap (0.18; ×2.88, unchanged: Newton's
+    :func:`abm.soil.spinup._sat_year_map` is numpy) (``benchmarks/bench_equilibrium.py``,
+    medians of 7 years, on a loaded machine). The goal of +10 % is not reached: the kernel
+    takes about 1.2 µs per farm and year (a model year without the outputs about 5 µs), the
+    rest is the cache's copies and comparisons of the drivers. Without warming, the farms
+    whose inputs alone changed (three in four of those solved) could skip the composition: the
+    fixed point is linear in the inputs, with coefficients an adjoint pass would give (not
+    done).
 
 References
 ----------
@@ -69,7 +78,6 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -98,9 +106,6 @@ MIN_GAP_SHARE = 1e-3
 """Progress is reported only when the equilibrium differs from the policy-start stock by more
 than this share of it (landscape means); below, the ratio of two near-zero numbers is noise and
 the output is NaN (judgement: 1 ‰ of the stock, about 0.05 t C/ha)."""
-
-CHUNK = 512
-"""Farms solved together by the linear solver (memory locality; no effect on the result)."""
 
 COLUMNS: tuple[str, ...] = (
     "saturation_ratio_mean",
@@ -272,9 +277,9 @@ def equilibrium_soc(
     """SOC (t C/ha) at the RothC fixed point of the drivers ``d`` under ``clim``, IOM included.
 
     Without a cap: the fixed point of the weather years' mean annual map when
-    ``clim.weather`` is given (of the normals' map otherwise), by :func:`_linear_fixed_point`,
-    the same maths as :func:`abm.soil.rothc.equilibrium` in a form several times faster;
-    ``moisture`` is :func:`_moisture` of these farms when already known. With a cap:
+    ``clim.weather`` is given (of the normals' map otherwise), by :func:`linear_pools`,
+    the same maths as :func:`abm.soil.rothc.equilibrium` in a form many times faster;
+    ``moisture`` is :func:`moisture_modifiers` of these farms when already known. With a cap:
     :func:`abm.soil.rothc.equilibrium` itself (Newton on the non-linear map, normals, as in
     the spin-up).
     """
@@ -282,13 +287,7 @@ def equilibrium_soc(
         return np.zeros(0)
     if saturation is None:
         g = moisture_modifiers(clay, depth, clim, d) if moisture is None else moisture
-        temp_a = rothc.rate_temperature(clim.months[0])  # (12, K, Z)
-        out: FloatArray = np.empty(iom.size)
-        for lo in range(0, iom.size, CHUNK):  # blocks that stay in the CPU cache
-            s = slice(lo, min(lo + CHUNK, iom.size))
-            rate = temp_a[:, :, clim.zone[s]] * g[:, :, s]
-            pools = _linear_fixed_point(clay[s], clim.weights, rate, d.rows(s), clim.rain_nodes)
-            out[s] = pools.sum(axis=1) + iom[s]
+        out: FloatArray = linear_pools(clay, clim, d, g).sum(axis=1) + iom
         return out
     pools = capped_pools(iom, clay, depth, clim, d, saturation)
     out = pools.sum(axis=1) + iom
@@ -354,164 +353,75 @@ def capped_pools(
 def moisture_modifiers(
     clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers
 ) -> FloatArray:
-    """``(12, K, N)`` :func:`_moisture` of every farm, by blocks of :data:`CHUNK` farms."""
-    out: FloatArray = np.empty((12, clim.months.shape[2], clay.size))
-    for lo in range(0, clay.size, CHUNK):
-        s = slice(lo, min(lo + CHUNK, clay.size))
-        out[:, :, s] = _moisture(clay[s], depth[s], clim.rows(s), d.rows(s))
-    return out
-
-
-def _moisture(clay: FloatArray, depth: FloatArray, clim: YearClimate, d: SoilDrivers) -> FloatArray:
-    """``(12, K, N)`` the RothC rate modifiers other than temperature, ``b·c·rate_mod``.
+    """``(N, K, 12)`` the RothC rate modifiers other than temperature, ``b·c·rate_mod``.
 
     ``b`` follows the periodic moisture deficit, cycled from 0 in January until its December
-    value repeats exactly, as in :func:`abm.soil.rothc.equilibrium` (same equations,
-    month-major arrays). Rain and evaporation do not move with the warming offset
-    (:func:`year_climate`), so a farm's modifiers stay valid as long as its cover, irrigation
-    and rate modifier do (:class:`EquilibriumCache`).
+    value repeats exactly, as in :func:`abm.soil.rothc.equilibrium` (same equations, compiled:
+    :func:`abm.soil.kernels.moisture_modifiers`). Rain and evaporation do not move with the
+    warming offset (:func:`year_climate`), so a farm's modifiers stay valid as long as its
+    cover, irrigation and rate modifier do (:class:`EquilibriumCache`).
     """
-    zone = clim.zone
-    irr = np.ascontiguousarray(d.irrigation.T)[:, None]  # (12, 1, N)
-    water = (clim.months[1][:, :, zone] + irr) - 0.75 * clim.months[2][:, :, zone]
-    cov = np.ascontiguousarray(d.covered.T)  # (12, N)
+    from abm.soil import kernels
+
+    out: FloatArray = np.empty((clay.size, clim.months.shape[2], 12))
     smd_max, smd_1bar, smd_bare = rothc._smd_limits(clay, depth)
-    smd = np.empty_like(water)
-    start = np.zeros(water.shape[1:])
-    for _ in range(5000):
-        cur = start
-        for j in range(12):
-            wet = np.minimum(0.0, cur + water[j])
-            lower = np.where(cov[j], smd_max, np.minimum(smd_bare, cur))
-            cur = np.maximum(lower, wet)
-            smd[j] = cur
-        if np.array_equal(cur, start):
-            break
-        start = cur
-    b = np.where(smd > smd_1bar, 1.0, 0.2 + (smd_max - smd) * ((1.0 - 0.2) / (smd_max - smd_1bar)))
-    b *= (rothc.rate_cover(cov) * np.ascontiguousarray(d.rate_mod.T))[:, None]
-    out: FloatArray = b
+    rain, evap = (np.ascontiguousarray(clim.months[i].transpose(2, 1, 0)) for i in (1, 2))
+    kernels.moisture_modifiers(
+        rain,
+        evap,
+        np.ascontiguousarray(clim.zone, dtype=np.intp),
+        np.ascontiguousarray(d.irrigation, dtype=float),
+        np.ascontiguousarray(d.covered, dtype=np.bool_),
+        np.ascontiguousarray(d.rate_mod, dtype=float),
+        smd_max,
+        smd_1bar,
+        smd_bare,
+        out,
+    )
     return out
 
 
-def _linear_fixed_point(
-    clay: FloatArray, weights: FloatArray, rate: FloatArray, d: SoilDrivers, rain_nodes: int = 1
+def linear_pools(
+    clay: FloatArray, clim: YearClimate, d: SoilDrivers, moisture: FloatArray
 ) -> FloatArray:
     """``(N, 4)`` DPM, RPM, BIO, HUM at the fixed point of the (weather-mean) annual map.
 
-    ``rate``: ``(12, K, N)`` the full rate modifiers ``a·b·c·rate_mod`` of the ``K`` weather
-    years (probabilities ``weights``). RothC's month is ``P ← diag(e)·P + f·Σ(1 − e)·P + u``
-    with ``f = (0, 0, fb, fh)``, so the annual map is block-triangular: DPM and RPM decay on
-    their own, and their fixed points are scalar (``x = ū/(1 − ā)``, the bars the weather
-    years' means). BIO and HUM then see DPM and RPM only through what those pass on, so the
-    year is run once from ``(x_DPM, x_RPM, 0, 0)`` with the inputs (the affine part of the
-    BIO/HUM map at that point) next to the two unit columns of the BIO/HUM block; the 2×2
-    fixed point follows by Cramer's rule. Same maths as :func:`abm.soil.rothc.equilibrium`,
-    equal to rounding (tested to 1e-11 relative). The first months in which the weather years
-    that differ in rain alone (runs of ``rain_nodes``) have the same rates on every farm — wet
-    winters, a full soil — are run once per run and copied (:func:`_month_blocks`).
+    ``moisture``: ``(N, K, 12)`` :func:`moisture_modifiers`. RothC's month is
+    ``P ← diag(e)·P + f·Σ(1 − e)·P + u`` with ``f = (0, 0, fb, fh)``, so the annual map is
+    block-triangular: DPM and RPM decay on their own, and their fixed points are scalar
+    (``x = ū/(1 − ā)``, the bars the weather years' means). BIO and HUM then see DPM and RPM
+    only through what those pass on, so the year is run once from ``(x_DPM, x_RPM, 0, 0)``
+    with the inputs (the affine part of the BIO/HUM map at that point) next to the two unit
+    columns of the BIO/HUM block; the 2×2 fixed point follows by Cramer's rule. Same maths as
+    :func:`abm.soil.rothc.equilibrium`, equal to rounding (tested to 1e-11 relative). One
+    compiled loop over farms (:func:`abm.soil.kernels.linear_equilibrium`): the temperature
+    modifier is computed per zone, the decay factors per farm with numba's ``exp``, and the
+    first months in which the weather years that differ in rain alone (runs of
+    ``clim.rain_nodes``) have the same rates — wet winters, a full soil — once per run.
     """
-    k, n = rate.shape[1:]
+    from abm.soil import kernels
+
     x = rothc.co2_ratio(clay)
     fb = rothc.BIO_SHARE / (x + 1.0)
     fh = rothc.HUM_SHARE / (x + 1.0)
-    ratio, plant, fym = d.dpm_rpm.T, d.plant.T, d.fym.T
+    ratio, plant, fym = d.dpm_rpm, d.plant, d.fym
     split = rothc.FYM_SPLIT
-    inp = np.stack(  # (2, 12, 1, N): DPM, RPM inputs
-        [plant * ratio / (ratio + 1.0) + split[0] * fym, plant / (ratio + 1.0) + split[1] * fym]
-    )[:, :, None]
-    in_hum = split[2] * fym  # (12, N)
-    blocks = _month_blocks(rate, rain_nodes)
-    grow = rain_nodes if len(blocks) > 1 else 1
-
-    def wider(a: FloatArray) -> FloatArray:  # a run's shared months copied to each rain node
-        out: FloatArray = np.repeat(a, grow, axis=1)
-        return out
-
-    x01 = _dpm_rpm_fixed_point(blocks, inp, weights, wider, (2, k // grow, n))
-    # BIO (xb) and HUM (xh) of three columns: unit BIO, unit HUM, and the year from x01
-    state = np.repeat(x01[:, None], k // grow, axis=1)  # (2, K, N) DPM, RPM
-    xb = np.zeros((3, k // grow, n))
-    xh = np.zeros((3, k // grow, n))
-    xb[0] = 1.0
-    xh[1] = 1.0
-    for b, (months, e, lost) in enumerate(blocks):
-        if b:
-            state, xb, xh = wider(state), wider(xb), wider(xh)
-        dec = np.empty_like(xb)
-        tmp = np.empty_like(xb)
-        ext = np.empty_like(state)
-        for i, j in enumerate(months):
-            np.multiply(lost[:2, i], state, out=ext)
-            np.multiply(lost[2, i], xb, out=dec)
-            np.multiply(lost[3, i], xh, out=tmp)
-            dec += tmp
-            dec[2] += ext[0]
-            dec[2] += ext[1]
-            state *= e[:2, i]
-            state += inp[:, j]
-            xb *= e[2, i]
-            np.multiply(fb, dec, out=tmp)
-            xb += tmp
-            xh *= e[3, i]
-            np.multiply(fh, dec, out=tmp)
-            xh += tmp
-            xh[2] += in_hum[j]
-    b22, b23, r2 = np.tensordot(weights, xb, axes=(0, 1))
-    b32, b33, r3 = np.tensordot(weights, xh, axes=(0, 1))
-    m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
-    det = m11 * m22 - m12 * m21
-    out: FloatArray = np.stack(
-        [x01[0], x01[1], (r2 * m22 - m12 * r3) / det, (m11 * r3 - m21 * r2) / det], axis=1
+    temp_a = rothc.rate_temperature(clim.months[0]).transpose(2, 1, 0)  # (Z, K, 12)
+    out: FloatArray = np.empty((clay.size, 4))
+    kernels.linear_equilibrium(
+        np.ascontiguousarray(temp_a),
+        np.ascontiguousarray(clim.zone, dtype=np.intp),
+        np.ascontiguousarray(moisture),
+        np.ascontiguousarray(clim.weights, dtype=float),
+        rothc.K_HUM * rothc.DT,
+        fb,
+        fh,
+        plant * ratio / (ratio + 1.0) + split[0] * fym,
+        plant / (ratio + 1.0) + split[1] * fym,
+        split[2] * fym,
+        clim.rain_nodes,
+        out,
     )
-    return out
-
-
-def _dpm_rpm_fixed_point(
-    blocks: list[tuple[range, FloatArray, FloatArray]],
-    inp: FloatArray,
-    weights: FloatArray,
-    wider: Callable[[FloatArray], FloatArray],
-    shape: tuple[int, int, int],
-) -> FloatArray:
-    """``(2, N)`` DPM and RPM at the fixed point: ``x ← a·x + u`` over the year per weather
-    year, ``x = ū/(1 − ā)`` of the weather years' means."""
-    a01 = np.ones(shape)
-    u01 = np.zeros(shape)
-    for b, (months, e, _) in enumerate(blocks):
-        if b:
-            a01, u01 = wider(a01), wider(u01)
-        for i, j in enumerate(months):
-            a01 *= e[:2, i]
-            u01 *= e[:2, i]
-            u01 += inp[:, j]
-    out: FloatArray = np.tensordot(weights, u01, axes=(0, 1)) / (
-        1.0 - np.tensordot(weights, a01, axes=(0, 1))
-    )
-    return out
-
-
-def _month_blocks(rate: FloatArray, rain_nodes: int) -> list[tuple[range, FloatArray, FloatArray]]:
-    """The year in one or two runs of months, each with ``e = exp(−k·rate·dt)`` and ``1 − e``
-    ``(4, months, K', N)``.
-
-    When the first months' rates are equal (exactly) across each run of ``rain_nodes``
-    weather years on every farm, those months come first with one weather year per run
-    (``K' = K / rain_nodes``: the same numbers, computed once), then the rest with all ``K``.
-    """
-    k, n = rate.shape[1:]
-    kdt = (rothc._K * rothc.DT)[:, None, None, None]
-    shared = 0
-    if rain_nodes > 1:
-        runs = rate.reshape(12, k // rain_nodes, rain_nodes, n)
-        same = (runs == runs[:, :, :1]).all(axis=(1, 2, 3))
-        shared = int(np.argmin(same)) if not same.all() else 12
-    parts = [(range(0, shared), rate[:shared, ::rain_nodes]), (range(shared, 12), rate[shared:])]
-    out = []
-    for months, r in parts:
-        if len(months):
-            e = np.exp(-kdt * r[None])
-            out.append((months, e, 1.0 - e))
     return out
 
 
@@ -530,7 +440,7 @@ class EquilibriumCache:
     climate_key: float = math.nan
     soc_eq: FloatArray | None = None
     moisture: FloatArray | None = None
-    """``(12, K, N)`` :func:`moisture_modifiers` of ``drivers`` under ``water``."""
+    """``(N, K, 12)`` :func:`moisture_modifiers` of ``drivers`` under ``water``."""
     pools: FloatArray | None = None
     """``(N, 4)`` the capped fixed points (Newton's start next year; NaN where unknown)."""
     water: FloatArray | None = None
@@ -566,12 +476,7 @@ class EquilibriumCache:
             g = self._moisture(clay, depth, clim, d, changed)
             rows = _rows(idx, iom.size)
             soc_eq[rows] = equilibrium_soc(
-                iom[rows],
-                clay[rows],
-                depth[rows],
-                clim.rows(rows),
-                d.rows(rows),
-                moisture=g[..., rows],
+                iom[rows], clay[rows], depth[rows], clim.rows(rows), d.rows(rows), moisture=g[rows]
             )
         self.drivers, self.climate_key, self.soc_eq = d, climate_key, soc_eq
         self.solved_rows += int(idx.size)
@@ -622,14 +527,12 @@ class EquilibriumCache:
         same_water = self.water is not None and np.array_equal(water, self.water)
         if g is None or changed is None or not same_water:
             idx = np.arange(clay.size)
-            g = np.empty((12, clim.months.shape[2], clay.size))
+            g = np.empty((clay.size, clim.months.shape[2], 12))
         else:
             idx = np.flatnonzero(changed)
         rows = _rows(idx, clay.size)
         if idx.size:
-            g[..., rows] = moisture_modifiers(
-                clay[rows], depth[rows], clim.rows(rows), d.rows(rows)
-            )
+            g[rows] = moisture_modifiers(clay[rows], depth[rows], clim.rows(rows), d.rows(rows))
         self.moisture, self.water = g, water.copy()
         self.moisture_rows += int(idx.size)
         return g

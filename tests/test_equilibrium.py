@@ -182,9 +182,10 @@ def test_linear_solver_equals_rothc_equilibrium_with_weather_years() -> None:
     iom, clay, depth = rng.uniform(1, 5, n), rng.uniform(5, 60, n), rng.uniform(20, 40, n)
     fast = eq.equilibrium_soc(iom, clay, depth, clim, d)
     # wet winters: the first months, the same in the three rain years, are run once
-    g = eq.moisture_modifiers(clay, depth, clim, d)
-    rate = rothc.rate_temperature(clim.months[0])[:, :, zone] * g
-    assert clim.rain_nodes == 3 and len(eq._month_blocks(rate, 3)[0][0]) >= 1
+    g = eq.moisture_modifiers(clay, depth, clim, d)  # (N, K, 12)
+    rate = rothc.rate_temperature(clim.months[0]).transpose(2, 1, 0)[zone] * g
+    runs = rate.reshape(n, 3, 3, 12)
+    assert clim.rain_nodes == 3 and (runs[..., 0] == runs[:, :, :1, 0]).all()
     w = clim.weather
     pools, _ = rothc.equilibrium(
         iom,

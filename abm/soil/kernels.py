@@ -8,6 +8,13 @@ which numba calls, differ in the last bit for a few per cent of arguments, so th
 computing exponentials with numpy and pass them in. Reductions that numpy does with BLAS
 (``tensordot``) also stay in numpy.
 
+One exception: the new-equilibrium diagnostic (:func:`linear_equilibrium`, with
+:func:`moisture_modifiers`), which feeds nothing back into the model. Its moisture modifiers are
+the numpy form's doubles, but its decay factors come from numba's ``exp`` of the humus rate and
+the engine's powers of it (:func:`_decay_factors`), and its sums run in its own order: it equals
+the numpy solver it replaced to rounding (< 1e-12 relative, ``tests/soil/test_kernels.py``),
+not bit for bit.
+
 All kernels are serial (no ``parallel=True``): the results cannot depend on the thread count,
 and the model's parallelism is across runs (``abm batch``). Compiled code is cached on disk
 (``cache=True``), so a process pays the compilation once per machine and Python version.
@@ -27,9 +34,12 @@ FloatArray = NDArray[np.float64]
 
 _KERNELS = (
     "_periodic_deficit",
-    "month_rates",
-    "_compose_month",
-    "compose_year",
+    "moisture_modifiers",
+    "_shared_months",
+    "_decay_factors",
+    "_dpm_rpm_year",
+    "_bio_hum_year",
+    "linear_equilibrium",
     "_decayed",
     "compose_map",
     "compose_input",
@@ -71,8 +81,8 @@ def _lazy(fn: Callable[..., Any]) -> Any:
 __all__ = [
     "compose_input",
     "compose_map",
-    "compose_year",
-    "month_rates",
+    "linear_equilibrium",
+    "moisture_modifiers",
     "rothc_decay_inputs",
     "rothc_moisture",
     "segment_sums",
@@ -86,7 +96,7 @@ def _periodic_deficit(
     """``out[j]``: the periodic monthly soil-moisture deficit of one farm and weather year.
 
     Cycled from 0 in January until December repeats exactly (at most 5000 years), as the
-    whole-array loop of :func:`abm.equilibrium._month_rates`: each farm iterates the same map
+    whole-array numpy loop it replaces: each farm iterates the same map
     on its own, so stopping it at its own fixed point gives the same numbers.
     """
     start = 0.0
@@ -103,8 +113,7 @@ def _periodic_deficit(
 
 
 @_lazy
-def month_rates(
-    temp_a: FloatArray,
+def moisture_modifiers(
     rain: FloatArray,
     evap: FloatArray,
     zone: NDArray[np.intp],
@@ -114,118 +123,214 @@ def month_rates(
     smd_max: FloatArray,
     smd_1bar: FloatArray,
     smd_bare: FloatArray,
-) -> FloatArray:
-    """``(12, K, N)`` RothC rate modifiers ``a·b·c·rate_mod`` of the periodic year.
+    out: FloatArray,
+) -> None:
+    """``out`` ``(N, K, 12)``: the RothC rate modifiers other than temperature, ``b·c·rate_mod``.
 
-    ``temp_a``, ``rain``, ``evap``: ``(12, K, Z)`` per zone (``a`` already computed, with numpy's
-    ``exp``); ``zone`` ``(N,)``; ``irrigation``, ``covered``, ``rate_mod`` ``(N, 12)``;
-    ``smd_*`` ``(N,)``. Same equations and order as :func:`abm.equilibrium._month_rates`.
+    ``rain``, ``evap``: ``(Z, K, 12)`` the weather years per zone; ``zone`` ``(N,)``;
+    ``irrigation``, ``covered``, ``rate_mod`` ``(N, 12)``; ``smd_*`` ``(N,)``
+    (:func:`abm.soil.rothc._smd_limits`). ``b`` follows the periodic deficit
+    (:func:`_periodic_deficit`). The equations and operation order of the whole-array numpy form
+    (``b = 0.2 + (SMDmax − SMD)·(0.8/(SMDmax − SMD1bar))`` below 1 bar, times ``c·rate_mod``),
+    so the same doubles.
     """
-    k_n = temp_a.shape[1]
-    n = zone.size
-    out = np.empty((12, k_n, n))
+    k_n = rain.shape[1]
     water = np.empty(12)
     smd = np.empty(12)
-    for i in range(n):
+    for i in range(zone.size):
         z = zone[i]
         mx, one_bar = smd_max[i], smd_1bar[i]
         slope = (1.0 - 0.2) / (mx - one_bar)
         for k in range(k_n):
             for j in range(12):
-                water[j] = (rain[j, k, z] + irrigation[i, j]) - 0.75 * evap[j, k, z]
+                water[j] = (rain[z, k, j] + irrigation[i, j]) - 0.75 * evap[z, k, j]
             _periodic_deficit(water, covered[i], mx, smd_bare[i], smd)
             for j in range(12):
                 s = smd[j]
                 b = 1.0 if s > one_bar else 0.2 + (mx - s) * slope
                 c = 0.6 if covered[i, j] else 1.0
-                out[j, k, i] = temp_a[j, k, z] * b * (c * rate_mod[i, j])
-    return out
+                out[i, k, j] = b * (c * rate_mod[i, j])
 
 
 @_lazy
-def compose_year(
-    decay: FloatArray,
-    fb: FloatArray,
-    fh: FloatArray,
-    in_dpm: FloatArray,
-    in_rpm: FloatArray,
-    in_hum: FloatArray,
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """The non-zero entries of RothC's annual map, composed month by month.
-
-    ``decay``: ``(4, 12, K, N)`` monthly decay factors ``exp(−k·dt·rate)`` per pool;
-    ``fb``, ``fh``: ``(N,)`` BIO and HUM shares of decayed C; ``in_*``: ``(12, N)`` monthly
-    inputs. Returns ``v0``, ``v1`` ``(2, K, N)`` (DPM, RPM rows: diagonal entry, input term) and
-    ``v2``, ``v3`` ``(5, K, N)`` (BIO, HUM rows: columns DPM, RPM, BIO, HUM, input term) — the
-    loop of :func:`abm.equilibrium._linear_fixed_point` fused over farms, month by month.
-    """
-    k_n, n = decay.shape[2], decay.shape[3]
-    v0 = np.empty((2, k_n, n))
-    v1 = np.empty((2, k_n, n))
-    v2 = np.zeros((5, k_n, n))
-    v3 = np.zeros((5, k_n, n))
-    for k in range(k_n):
-        v0[0, k] = 1.0
-        v0[1, k] = 0.0
-        v1[0, k] = 1.0
-        v1[1, k] = 0.0
-        v2[2, k] = 1.0
-        v3[3, k] = 1.0
-        for j in range(12):
-            _compose_month(
-                decay[0, j, k], decay[1, j, k], decay[2, j, k], decay[3, j, k], fb, fh,
-                in_dpm[j], in_rpm[j], in_hum[j], v0[:, k], v1[:, k], v2[:, k], v3[:, k],
-            )  # fmt: skip
-    return v0, v1, v2, v3
+def _shared_months(rate: FloatArray, rain_nodes: int) -> int:
+    """The leading months whose rates ``rate`` ``(K, 12)`` are equal (exactly) across each run
+    of ``rain_nodes`` weather years (wet winters: rain alone differs, the soil is full)."""
+    k_n = rate.shape[0]
+    if rain_nodes == 1:
+        return 0
+    for j in range(12):
+        for k in range(k_n):
+            if rate[k, j] != rate[k - k % rain_nodes, j]:
+                return j
+    return 12
 
 
 @_lazy
-def _compose_month(
-    e0: FloatArray,
-    e1: FloatArray,
-    e2: FloatArray,
-    e3: FloatArray,
-    fb: FloatArray,
-    fh: FloatArray,
-    in_dpm: FloatArray,
-    in_rpm: FloatArray,
-    in_hum: FloatArray,
-    v0: FloatArray,
-    v1: FloatArray,
-    v2: FloatArray,
-    v3: FloatArray,
+def _decay_factors(
+    rate: FloatArray,
+    g: FloatArray,
+    k_hum_dt: float,
+    shared: int,
+    step: int,
+    memo_g: FloatArray,
+    memo_e: FloatArray,
+    e: FloatArray,
 ) -> None:
-    """One month of :func:`compose_year` for one weather year, all farms.
+    """``e[k, j] = exp(−k_p·dt·rate[k, j])`` of the four pools, the shared months only at each
+    run's first weather year (``k`` a multiple of ``step``: the others are equal).
 
-    Unrolled over the pools with the former numpy order: ``dec = (1 − e2)·v2 + (1 − e3)·v3``,
-    then the DPM/RPM terms added, then ``v ← v·e + f·dec`` and the inputs.
+    One ``exp`` per month, ``q = exp(−K_HUM·dt·rate)``; the other pools' factors are its powers
+    500, 15 and 33 by repeated squares, as the engine's month
+    (:func:`rothc_decay_inputs`): equal to ``exp`` to a few hundred ulp (< 1e-13 relative).
+    ``rate = a·g`` with ``a`` the zone's temperature modifier: where ``g[k, j]`` equals
+    ``memo_g[k, j]`` (the last farm of the zone computed), the factors ``memo_e[k, j]`` are the
+    same numbers and are copied (neighbouring farms often share their modifiers).
     """
-    for i in range(e0.size):
-        x0, x1, x2, x3 = e0[i], e1[i], e2[i], e3[i]
-        d0, d1, d2, d3 = 1.0 - x0, 1.0 - x1, 1.0 - x2, 1.0 - x3
-        b, h = fb[i], fh[i]
-        a00, u0, a11, u1 = v0[0, i], v0[1, i], v1[0, i], v1[1, i]
-        p0, p1, p2, p3, p4 = v2[0, i], v2[1, i], v2[2, i], v2[3, i], v2[4, i]
-        q0, q1, q2, q3, q4 = v3[0, i], v3[1, i], v3[2, i], v3[3, i], v3[4, i]
-        c0 = d2 * p0 + d3 * q0 + d0 * a00
-        c1 = d2 * p1 + d3 * q1 + d1 * a11
-        c2 = d2 * p2 + d3 * q2
-        c3 = d2 * p3 + d3 * q3
-        c4 = d2 * p4 + d3 * q4 + (d0 * u0 + d1 * u1)
-        v2[0, i] = p0 * x2 + b * c0
-        v2[1, i] = p1 * x2 + b * c1
-        v2[2, i] = p2 * x2 + b * c2
-        v2[3, i] = p3 * x2 + b * c3
-        v2[4, i] = p4 * x2 + b * c4
-        v3[0, i] = q0 * x3 + h * c0
-        v3[1, i] = q1 * x3 + h * c1
-        v3[2, i] = q2 * x3 + h * c2
-        v3[3, i] = q3 * x3 + h * c3
-        v3[4, i] = (q4 * x3 + h * c4) + in_hum[i]
-        v0[0, i] = a00 * x0
-        v0[1, i] = u0 * x0 + in_dpm[i]
-        v1[0, i] = a11 * x1
-        v1[1, i] = u1 * x1 + in_rpm[i]
+    for k in range(rate.shape[0]):
+        first = 0 if k % step == 0 else shared
+        for j in range(first, 12):
+            if g[k, j] == memo_g[k, j]:
+                for p in range(4):
+                    e[k, j, p] = memo_e[k, j, p]
+                continue
+            qq = np.exp(-k_hum_dt * rate[k, j])
+            p1 = qq * qq
+            p2 = p1 * p1
+            p3 = p2 * p2
+            p4 = p3 * p3
+            p5 = p4 * p4
+            p6 = p5 * p5
+            p7 = p6 * p6
+            p8 = p7 * p7
+            e[k, j, 0] = p8 * p7 * p6 * p5 * p4 * p2
+            e[k, j, 1] = p3 * p2 * p1 * qq
+            e[k, j, 2] = p5 * qq
+            e[k, j, 3] = qq
+            memo_g[k, j] = g[k, j]
+            for p in range(4):
+                memo_e[k, j, p] = e[k, j, p]
+
+
+@_lazy
+def _dpm_rpm_year(
+    e: FloatArray,
+    k: int,
+    j0: int,
+    j1: int,
+    in0: FloatArray,
+    in1: FloatArray,
+    s: tuple[float, float, float, float],
+) -> tuple[float, float, float, float]:
+    """Months ``j0``–``j1 − 1`` of weather year ``k`` on ``s = (a0, u0, a1, u1)``: DPM and RPM
+    as ``x ← e·x + u`` (slope ``a``, offset ``u``)."""
+    a0, u0, a1, u1 = s
+    for j in range(j0, j1):
+        e0, e1 = e[k, j, 0], e[k, j, 1]
+        a0 = a0 * e0
+        u0 = u0 * e0 + in0[j]
+        a1 = a1 * e1
+        u1 = u1 * e1 + in1[j]
+    return a0, u0, a1, u1
+
+
+@_lazy
+def _bio_hum_year(
+    e: FloatArray,
+    k: int,
+    j0: int,
+    j1: int,
+    fb: float,
+    fh: float,
+    in0: FloatArray,
+    in1: FloatArray,
+    in_hum: FloatArray,
+    s: tuple[float, float, float, float, float, float, float, float],
+) -> tuple[float, float, float, float, float, float, float, float]:
+    """Months ``j0``–``j1 − 1`` of weather year ``k`` on ``s``: DPM, RPM, then BIO of the three
+    columns (unit BIO, unit HUM, the year from the DPM/RPM state with the inputs), then HUM of
+    them. What decays goes to BIO and HUM in the shares ``fb``, ``fh``; numpy's order of
+    operations (``(l2·BIO + l3·HUM) + l0·DPM + l1·RPM``)."""
+    x0, x1, b0, b1, b2, h0, h1, h2 = s
+    for j in range(j0, j1):
+        e0, e1, e2, e3 = e[k, j, 0], e[k, j, 1], e[k, j, 2], e[k, j, 3]
+        l2, l3 = 1.0 - e2, 1.0 - e3
+        m00, m01, m10, m11 = e2 + fb * l2, fb * l3, fh * l2, e3 + fh * l3
+        ext = (1.0 - e0) * x0 + (1.0 - e1) * x1
+        b0, h0 = m00 * b0 + m01 * h0, m10 * b0 + m11 * h0
+        b1, h1 = m00 * b1 + m01 * h1, m10 * b1 + m11 * h1
+        b2, h2 = m00 * b2 + m01 * h2 + fb * ext, (m10 * b2 + m11 * h2 + fh * ext) + in_hum[j]
+        x0 = x0 * e0 + in0[j]
+        x1 = x1 * e1 + in1[j]
+    return x0, x1, b0, b1, b2, h0, h1, h2
+
+
+@_lazy
+def linear_equilibrium(
+    temp_a: FloatArray,
+    zone: NDArray[np.intp],
+    moist: FloatArray,
+    weights: FloatArray,
+    k_hum_dt: float,
+    fb: FloatArray,
+    fh: FloatArray,
+    in_dpm: FloatArray,
+    in_rpm: FloatArray,
+    in_hum: FloatArray,
+    rain_nodes: int,
+    out: FloatArray,
+) -> None:
+    """``out`` ``(N, 4)``: DPM, RPM, BIO, HUM at the fixed point of the weather-mean annual map.
+
+    ``temp_a`` ``(Z, K, 12)`` the temperature modifier per zone and weather year; ``moist``
+    ``(N, K, 12)`` :func:`moisture_modifiers`; ``weights`` ``(K,)``; ``k_hum_dt``
+    ``K_HUM·dt`` (the other pools' rates are 500, 15 and 33 times it, :func:`_decay_factors`);
+    ``fb``, ``fh`` ``(N,)``; ``in_*`` ``(N, 12)`` monthly inputs. Per farm, the algorithm of
+    :func:`abm.equilibrium.linear_pools` (its docstring): DPM and RPM scalar fixed points of
+    the means ``x = ū/(1 − ā)``, then the year from them with the BIO/HUM unit columns, the
+    2×2 fixed point by Cramer's rule. The first months equal across each run of
+    ``rain_nodes`` weather years are run once per run and copied.
+    """
+    k_n = weights.size
+    rate = np.empty((k_n, 12))
+    e = np.empty((k_n, 12, 4))
+    memo_g = np.full((temp_a.shape[0], k_n, 12), np.nan)  # per zone (_decay_factors)
+    memo_e = np.empty((temp_a.shape[0], k_n, 12, 4))
+    for i in range(zone.size):
+        z = zone[i]
+        for k in range(k_n):
+            for j in range(12):
+                rate[k, j] = temp_a[z, k, j] * moist[i, k, j]
+        shared = _shared_months(rate, rain_nodes)
+        _decay_factors(rate, moist[i], k_hum_dt, shared, rain_nodes, memo_g[z], memo_e[z], e)
+        i0, i1, ih = in_dpm[i], in_rpm[i], in_hum[i]
+        a0 = a1 = u0 = u1 = 0.0
+        for k0 in range(0, k_n, rain_nodes):
+            s = _dpm_rpm_year(e, k0, 0, shared, i0, i1, (1.0, 0.0, 1.0, 0.0))
+            for k in range(k0, k0 + rain_nodes):
+                t = _dpm_rpm_year(e, k, shared, 12, i0, i1, s)
+                a0 += weights[k] * t[0]
+                u0 += weights[k] * t[1]
+                a1 += weights[k] * t[2]
+                u1 += weights[k] * t[3]
+        x0, x1 = u0 / (1.0 - a0), u1 / (1.0 - a1)
+        b22 = b23 = r2 = b32 = b33 = r3 = 0.0  # weighted BIO and HUM rows
+        for k0 in range(0, k_n, rain_nodes):
+            start = (x0, x1, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+            v = _bio_hum_year(e, k0, 0, shared, fb[i], fh[i], i0, i1, ih, start)
+            for k in range(k0, k0 + rain_nodes):
+                w = _bio_hum_year(e, k, shared, 12, fb[i], fh[i], i0, i1, ih, v)
+                b22 += weights[k] * w[2]
+                b23 += weights[k] * w[3]
+                r2 += weights[k] * w[4]
+                b32 += weights[k] * w[5]
+                b33 += weights[k] * w[6]
+                r3 += weights[k] * w[7]
+        m11, m12, m21, m22 = 1.0 - b22, -b23, -b32, 1.0 - b33
+        det = m11 * m22 - m12 * m21
+        out[i, 0], out[i, 1] = x0, x1
+        out[i, 2] = (r2 * m22 - m12 * r3) / det
+        out[i, 3] = (m11 * r3 - m21 * r2) / det
 
 
 @_lazy
