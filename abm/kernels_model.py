@@ -10,10 +10,9 @@ kernel is serial.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
+
+from abm.soil.lazyjit import LazyKernels
 
 _KERNELS = (
     "put_rows",
@@ -25,32 +24,7 @@ _KERNELS = (
 )
 
 
-def _compile_all() -> None:
-    """Replace every kernel of this module by its numba dispatcher (first call of any)."""
-    from numba import njit
-
-    g = globals()
-    for name in _KERNELS:
-        fn = g[name]
-        if isinstance(fn, _Lazy):
-            g[name] = njit(cache=True)(fn.py_func)
-
-
-class _Lazy:
-    """A kernel before numba is imported: its first call compiles (or loads) all kernels."""
-
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        self.py_func = fn
-        self.__name__ = fn.__name__
-        self.__doc__ = fn.__doc__
-
-    def __call__(self, *args: Any) -> Any:
-        _compile_all()
-        return globals()[self.__name__](*args)
-
-
-def _lazy(fn: Callable[..., Any]) -> Any:
-    return _Lazy(fn)
+_lazy = LazyKernels(globals(), _KERNELS)
 
 
 @_lazy
