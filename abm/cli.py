@@ -18,6 +18,30 @@ from abm.errors import UserInputError
 if TYPE_CHECKING:
     from abm.scenario import Params
 
+
+# options shared by the commands that run studies (batch, sensitivity, calibrate)
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="'local' (Dask LocalCluster) or tcp://host:port of a running Dask scheduler.",
+    ),
+]
+AllowPluginOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-plugin",
+        help="Consent to run the plug-in model (Python code) the study file names.",
+    ),
+]
+PosteriorOption = Annotated[
+    Path | None,
+    typer.Option("--posterior", help="Calibration folder: replicates draw parameter sets from it."),
+]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -332,16 +356,8 @@ def rothc(
 @app.command()
 def batch(
     study: Annotated[Path, typer.Argument(help="Study file (TOML, DESIGN.md §7a).")],
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="'local' (Dask LocalCluster) or tcp://host:port of a running Dask scheduler.",
-        ),
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Results folder (default results/<experiment.name>)."),
@@ -349,19 +365,8 @@ def batch(
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip runs already finished in --out.")
     ] = False,
-    allow_plugin: Annotated[
-        bool,
-        typer.Option(
-            "--allow-plugin",
-            help="Consent to run the plug-in model (Python code) the study file names.",
-        ),
-    ] = False,
-    posterior: Annotated[
-        Path | None,
-        typer.Option(
-            "--posterior", help="Calibration folder: replicates draw parameter sets from it."
-        ),
-    ] = None,
+    allow_plugin: AllowPluginOption = False,
+    posterior: PosteriorOption = None,
 ) -> None:
     """Run an experiment batch: scenarios x design points x replicates."""
     from abm.batch.runner import run_batch
@@ -426,13 +431,8 @@ def sensitivity(
         Path | None,
         typer.Option("--analyze", help="Re-analyse this batch folder (PAWN, delta, RBD-FAST)."),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="'local' or tcp://host:port of a Dask scheduler."),
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Results folder (default results/<experiment.name>)."),
@@ -444,12 +444,7 @@ def sensitivity(
         bool,
         typer.Option("--dry-run", help="Print the number of runs and a pilot's time estimate."),
     ] = False,
-    allow_plugin: Annotated[
-        bool,
-        typer.Option(
-            "--allow-plugin", help="Consent to run the plug-in model named by the study file."
-        ),
-    ] = False,
+    allow_plugin: AllowPluginOption = False,
     method: Annotated[
         list[str] | None,
         typer.Option("--method", help="With --analyze: rbd_fast, pawn, delta (repeatable)."),
@@ -457,12 +452,7 @@ def sensitivity(
     output: Annotated[
         list[str] | None, typer.Option("--output", help="With --analyze: a KPI (repeatable).")
     ] = None,
-    posterior: Annotated[
-        Path | None,
-        typer.Option(
-            "--posterior", help="Calibration folder: replicates draw parameter sets from it."
-        ),
-    ] = None,
+    posterior: PosteriorOption = None,
 ) -> None:
     """Global sensitivity analysis (SALib) of a study, or --analyze an existing batch folder."""
     try:
@@ -545,13 +535,8 @@ def calibrate(
         int | None,
         typer.Option("--max-simulations", help="Hard bound on model runs (all of them)."),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Local worker processes (default: all cores).")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", help="'local' or tcp://host:port of a Dask scheduler."),
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Results folder (default results/<experiment.name>)."),
@@ -559,12 +544,7 @@ def calibrate(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue a killed calibration in --out.")
     ] = False,
-    allow_plugin: Annotated[
-        bool,
-        typer.Option(
-            "--allow-plugin", help="Consent to run the plug-in model named by the study file."
-        ),
-    ] = False,
+    allow_plugin: AllowPluginOption = False,
 ) -> None:
     """Fit parameters to observed series with ABC-SMC (pyabc): posterior, fit, figures."""
     from abm.calibration.run import run_calibration
