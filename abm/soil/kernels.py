@@ -32,6 +32,7 @@ from abm.soil.lazyjit import LazyKernels
 FloatArray = NDArray[np.float64]
 
 _KERNELS = (
+    "_decay_powers",
     "_periodic_deficit",
     "moisture_modifiers",
     "_shared_months",
@@ -61,6 +62,22 @@ __all__ = [
     "rothc_moisture",
     "segment_sums",
 ]
+
+
+@_lazy
+def _decay_powers(q: float) -> tuple[float, float, float, float]:
+    """RothC's four monthly decay factors from ``q = exp(−rate·K_HUM·dt)``: its powers 500
+    (DPM), 15 (RPM), 33 (BIO) and 1 (HUM), built from repeated squares in the engine's order
+    (:func:`abm.soil.rothc.run` does the same in numpy), so the doubles are the engine's."""
+    p1 = q * q
+    p2 = p1 * p1
+    p3 = p2 * p2
+    p4 = p3 * p3
+    p5 = p4 * p4
+    p6 = p5 * p5
+    p7 = p6 * p6
+    p8 = p7 * p7
+    return p8 * p7 * p6 * p5 * p4 * p2, p3 * p2 * p1 * q, p5 * q, q
 
 
 @_lazy
@@ -168,19 +185,11 @@ def _decay_factors(
                 for p in range(4):
                     e[k, j, p] = memo_e[k, j, p]
                 continue
-            qq = np.exp(-k_hum_dt * rate[k, j])
-            p1 = qq * qq
-            p2 = p1 * p1
-            p3 = p2 * p2
-            p4 = p3 * p3
-            p5 = p4 * p4
-            p6 = p5 * p5
-            p7 = p6 * p6
-            p8 = p7 * p7
-            e[k, j, 0] = p8 * p7 * p6 * p5 * p4 * p2
-            e[k, j, 1] = p3 * p2 * p1 * qq
-            e[k, j, 2] = p5 * qq
-            e[k, j, 3] = qq
+            e0, e1, e2, e3 = _decay_powers(np.exp(-k_hum_dt * rate[k, j]))
+            e[k, j, 0] = e0
+            e[k, j, 1] = e1
+            e[k, j, 2] = e2
+            e[k, j, 3] = e3
             memo_g[k, j] = g[k, j]
             for p in range(4):
                 memo_e[k, j, p] = e[k, j, p]
@@ -453,19 +462,8 @@ def rothc_decay_inputs(
     """
     use_bc, has_fym, has_bcm = flags
     for i in range(q.size):
-        qq = q[i]
-        p1 = qq * qq
-        p2 = p1 * p1
-        p3 = p2 * p2
-        p4 = p3 * p3
-        p5 = p4 * p4
-        p6 = p5 * p5
-        p7 = p6 * p6
-        p8 = p7 * p7
-        e1 = p3 * p2 * p1 * qq
-        e2 = p5 * qq
-        e0 = p8 * p7 * p6 * p5 * p4 * p2
-        r0, r1, r2, r3 = state[0, i] * e0, state[1, i] * e1, state[2, i] * e2, state[3, i] * qq
+        e0, e1, e2, e3 = _decay_powers(q[i])
+        r0, r1, r2, r3 = state[0, i] * e0, state[1, i] * e1, state[2, i] * e2, state[3, i] * e3
         d_tot = (state[0, i] - r0) + (state[1, i] - r1) + (state[2, i] - r2) + (state[3, i] - r3)
         bio = r2 + d_tot * frac_bio[i]
         hum = r3 + d_tot * frac_hum[i]
